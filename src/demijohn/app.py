@@ -1,0 +1,1326 @@
+"""The :class:`Demijohn` application class: configuration, registration and
+the request lifecycle.
+
+The lifecycle is written once, as overridable methods. A WSGI request runs::
+
+    wsgi_app
+      request_context(environ).push()      match the URL
+      full_dispatch_request
+        preprocess_request                 url_value_preprocessors, before_request
+        dispatch_request                   the view (or automatic OPTIONS)
+        handle_user_exception              on an exception: error handlers
+        finalize_request
+          make_response                    view return value -> Response
+          process_response                 after_request, save the session
+      handle_exception                     unhandled error -> 500
+      ctx.pop()                            teardown_request, teardown_appcontext
+
+Overriding one of these methods in a subclass changes behaviour for every
+request that reaches it.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import inspect
+import os
+import sys
+import typing as t
+import weakref
+from datetime import timedelta
+from itertools import chain
+from types import TracebackType
+from urllib.parse import quote as _url_quote
+
+import click
+from werkzeug.datastructures import Headers, ImmutableDict
+from werkzeug.exceptions import (
+    Aborter,
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+)
+from werkzeug.routing import (
+    BuildError,
+    Map,
+    MapAdapter,
+    RequestRedirect,
+    RoutingException,
+    Rule,
+)
+from werkzeug.wrappers import Response as BaseResponse
+from werkzeug.wsgi import get_host
+
+from . import typing as ft
+from .concurrency import async_to_sync as _async_to_sync
+from .config import DEFAULT_CONFIG, Config, ConfigAttribute, _make_timedelta
+from .ctx import AppContext, RequestContext, _AppCtxGlobals, _sentinel
+from .globals import _cv_app, _cv_request, g, request, request_ctx, session
+from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
+from .json.provider import DefaultJSONProvider, JSONProvider
+from .logging import create_logger
+from .scaffold import Scaffold, _endpoint_from_view_func, find_package, setupmethod
+from .sessions import SecureCookieSessionInterface, SessionInterface
+from .signals import (
+    appcontext_tearing_down,
+    got_request_exception,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
+from .templating import DispatchingJinjaLoader, Environment
+from .wrappers import Request, Response
+
+if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
+    import logging
+
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from jinja2 import BaseLoader
+
+    from .blueprints import Blueprint
+    from .testing import DemijohnClient, DemijohnCliRunner
+
+T_shell_context_processor = t.TypeVar(
+    "T_shell_context_processor", bound=ft.ShellContextProcessorCallable
+)
+T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
+T_template_filter = t.TypeVar("T_template_filter", bound=ft.TemplateFilterCallable)
+T_template_global = t.TypeVar("T_template_global", bound=ft.TemplateGlobalCallable)
+T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
+
+_ExcInfo = (
+    tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
+)
+
+
+class Demijohn(Scaffold):
+    """The application: a registry of views, hooks and configuration, and a
+    WSGI callable that serves them.
+
+    Create it in your main module or package ``__init__``::
+
+        from demijohn import Demijohn
+
+        app = Demijohn(__name__)
+
+    :param import_name: The name of the application's module or package,
+        usually ``__name__``. It locates the root path, templates and
+        static files.
+    :param static_url_path: The URL prefix of the static route; defaults to
+        ``/`` plus the static folder's name.
+    :param static_folder: The folder of static files, relative to the root
+        path, served at ``static_url_path``. ``None`` disables the route.
+    :param static_host: The host of the static route, required with
+        ``host_matching``.
+    :param host_matching: Match rules against the ``Host`` header through
+        their ``host`` option.
+    :param subdomain_matching: Match rules' ``subdomain`` option against
+        :data:`SERVER_NAME`.
+    :param template_folder: The folder of templates, relative to the root
+        path. ``None`` disables the application's own loader.
+    :param instance_path: The absolute path of the instance folder; found
+        automatically when not given.
+    :param instance_relative_config: Resolve config file names relative to
+        the instance folder instead of the root path.
+    :param root_path: The folder relative paths start from; found from
+        ``import_name`` when not given.
+    """
+
+    #: The class of :data:`~demijohn.request`. Set it to a subclass of
+    #: :class:`~demijohn.wrappers.Request` to add properties to requests.
+    request_class: type[Request] = Request
+
+    #: The class :meth:`make_response` builds. Set it to a subclass of
+    #: :class:`~demijohn.wrappers.Response` to change defaults.
+    response_class: type[Response] = Response
+
+    #: The class of :attr:`aborter`, which :func:`~demijohn.abort` calls.
+    aborter_class = Aborter
+
+    #: The class of :attr:`jinja_env`.
+    jinja_environment = Environment
+
+    #: The class of :data:`~demijohn.g`, created per application context.
+    app_ctx_globals_class = _AppCtxGlobals
+
+    #: The class of :attr:`config`.
+    config_class = Config
+
+    #: Whether testing mode is on: the :data:`TESTING` config key.
+    #: Exceptions then propagate to the test client instead of becoming 500s.
+    testing = ConfigAttribute[bool]("TESTING")
+
+    #: The key used to sign the session cookie and other secrets: the
+    #: :data:`SECRET_KEY` config key.
+    secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
+
+    #: How long a permanent session lives: the
+    #: :data:`PERMANENT_SESSION_LIFETIME` config key, as a ``timedelta``.
+    permanent_session_lifetime = ConfigAttribute[timedelta](
+        "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta
+    )
+
+    #: The class of :attr:`json`, created with the application.
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+
+    #: Options for :attr:`jinja_env`, read when it is created.
+    jinja_options: dict[str, t.Any] = {}
+
+    #: The class of URL rules :meth:`add_url_rule` creates.
+    url_rule_class = Rule
+
+    #: The class of :attr:`url_map`.
+    url_map_class = Map
+
+    #: The class :meth:`test_client` creates; ``None`` means
+    #: :class:`~demijohn.testing.DemijohnClient`.
+    test_client_class: type[DemijohnClient] | None = None
+
+    #: The class :meth:`test_cli_runner` creates; ``None`` means
+    #: :class:`~demijohn.testing.DemijohnCliRunner`.
+    test_cli_runner_class: type[DemijohnCliRunner] | None = None
+
+    #: The session interface: opens and saves :data:`~demijohn.session`.
+    #: Replace it to store sessions elsewhere.
+    session_interface: SessionInterface = SecureCookieSessionInterface()
+
+    #: The configuration every application starts from.
+    default_config = ImmutableDict(DEFAULT_CONFIG)
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(
+            import_name=import_name,
+            static_folder=static_folder,
+            static_url_path=static_url_path,
+            template_folder=template_folder,
+            root_path=root_path,
+        )
+        self.name = self._name_from_import_name()
+
+        if instance_path is None:
+            instance_path = self.auto_find_instance_path()
+        elif not os.path.isabs(instance_path):
+            raise ValueError(
+                "If an instance path is provided it must be absolute. A"
+                " relative path was given instead."
+            )
+        #: The folder for files that belong to this deployment and not to
+        #: the code: local config, databases, uploads.
+        self.instance_path = instance_path
+        #: The configuration, a :class:`~demijohn.config.Config`.
+        self.config = self.make_config(instance_relative_config)
+        #: Raises HTTP exceptions for :func:`~demijohn.abort`.
+        self.aborter = self.make_aborter()
+        #: The JSON provider used by :func:`~demijohn.jsonify`, dict return
+        #: values and ``request.get_json()``.
+        self.json: JSONProvider = self.json_provider_class(self)
+        #: Functions called when ``url_for`` fails with a ``BuildError``;
+        #: the first to return a URL wins.
+        self.url_build_error_handlers: list[
+            t.Callable[[Exception, str, dict[str, t.Any]], str]
+        ] = []
+        #: Functions run when an application context is popped.
+        self.teardown_appcontext_funcs: list[ft.TeardownCallable] = []
+        #: Functions whose returned dicts fill the ``demijohn shell`` namespace.
+        self.shell_context_processors: list[ft.ShellContextProcessorCallable] = []
+        #: Registered blueprints by name.
+        self.blueprints: dict[str, Blueprint] = {}
+        #: Where extensions keep their per-application state, by name.
+        self.extensions: dict[str, t.Any] = {}
+        #: The Werkzeug URL :class:`~werkzeug.routing.Map`. Add converters to
+        #: ``url_map.converters`` before adding rules that use them.
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        #: Whether subdomain matching against ``SERVER_NAME`` is on.
+        self.subdomain_matching = subdomain_matching
+        self._got_first_request = False
+
+        if self.has_static_folder:
+            if bool(static_host) != host_matching:
+                raise ValueError(
+                    "Invalid static_host/host_matching combination: with"
+                    " host_matching, static_host is required; without it,"
+                    " static_host must not be set."
+                )
+            app_ref = weakref.ref(self)
+
+            def serve_static(**kw: t.Any) -> Response:
+                app = app_ref()
+                assert app is not None, "the application was garbage collected"
+                return app.send_static_file(**kw)
+
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=serve_static,
+            )
+        self.cli.name = self.name
+
+    def _name_from_import_name(self) -> str:
+        if self.import_name != "__main__":
+            return self.import_name
+        main_file: str | None = getattr(sys.modules["__main__"], "__file__", None)
+        if main_file is None:
+            return "__main__"
+        return os.path.splitext(os.path.basename(main_file))[0]
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called on the"
+                " application. It has already handled its first request, so"
+                " the change would apply to some requests and not others.\n"
+                "Make sure all imports, decorators, functions, etc. needed to"
+                " set up the application run before it serves requests."
+            )
+
+    # -- configuration ---------------------------------------------------
+
+    @property
+    def got_first_request(self) -> bool:
+        """Whether the application has started handling a request. Setup
+        methods refuse to run after that.
+        """
+        return self._got_first_request
+
+    @property
+    def debug(self) -> bool:
+        """Whether debug mode is on: the :data:`DEBUG` config key.
+
+        Debug mode shows tracebacks, reloads templates and logs at debug
+        level. Never enable it in production.
+        """
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None:
+            self.jinja_env.auto_reload = value
+
+    def make_config(self, instance_relative: bool = False) -> Config:
+        """Create :attr:`config` from :attr:`default_config`.
+
+        Called once by the constructor. ``DEBUG`` starts from the
+        :envvar:`DEMIJOHN_DEBUG` environment variable.
+        """
+        root_path = self.instance_path if instance_relative else self.root_path
+        defaults = dict(self.default_config)
+        defaults["DEBUG"] = get_debug_flag()
+        return self.config_class(root_path, defaults)
+
+    def make_aborter(self) -> Aborter:
+        """Create :attr:`aborter`, called once by the constructor."""
+        return self.aborter_class()
+
+    def auto_find_instance_path(self) -> str:
+        """Where the instance folder is when none was given: ``instance``
+        beside the package, or ``<prefix>/var/<name>-instance`` for an
+        installed package.
+        """
+        prefix, package_path = find_package(self.import_name)
+        if prefix is None:
+            return os.path.join(package_path, "instance")
+        return os.path.join(prefix, "var", f"{self.name}-instance")
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.Any]:
+        """Open a file relative to :attr:`instance_path`. Unlike
+        :meth:`open_resource`, writing is allowed.
+        """
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The application's :class:`logging.Logger`, named after
+        :attr:`name`; see :func:`~demijohn.logging.create_logger`.
+        """
+        logger = self.__dict__.get("_logger")
+        if logger is None:
+            logger = self.__dict__["_logger"] = create_logger(self)
+        return t.cast("logging.Logger", logger)
+
+    # -- templates ---------------------------------------------------------
+
+    @property
+    def jinja_env(self) -> Environment:
+        """The Jinja environment, created on first use by
+        :meth:`create_jinja_environment`.
+        """
+        env = self.__dict__.get("_jinja_env")
+        if env is None:
+            env = self.__dict__["_jinja_env"] = self.create_jinja_environment()
+        return t.cast(Environment, env)
+
+    def create_jinja_environment(self) -> Environment:
+        """Create :attr:`jinja_env` from :attr:`jinja_options`.
+
+        Autoescaping follows :meth:`select_jinja_autoescape`; templates
+        reload when :data:`TEMPLATES_AUTO_RELOAD` is set, or in debug mode
+        when it is ``None``. The globals ``url_for``,
+        ``get_flashed_messages``, ``config``, ``request``, ``session`` and
+        ``g`` are added, and the ``tojson`` filter uses :attr:`json`.
+        Override it to change the environment; call ``super()`` first.
+        """
+        options = dict(self.jinja_options)
+        options.setdefault("autoescape", self.select_jinja_autoescape)
+        if "auto_reload" not in options:
+            auto_reload = self.config["TEMPLATES_AUTO_RELOAD"]
+            options["auto_reload"] = self.debug if auto_reload is None else auto_reload
+        env = self.jinja_environment(self, **options)
+        env.globals.update(
+            url_for=self.url_for,
+            get_flashed_messages=get_flashed_messages,
+            config=self.config,
+            request=request,
+            session=session,
+            g=g,
+        )
+        env.policies["json.dumps_function"] = self.json.dumps
+        return env
+
+    def create_global_jinja_loader(self) -> DispatchingJinjaLoader:
+        """The loader of :attr:`jinja_env`: the application's templates, then
+        each blueprint's. Override :attr:`jinja_loader` rather than this to
+        change where the application's own templates come from.
+        """
+        return DispatchingJinjaLoader(self)
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Whether a template is autoescaped: templates from strings and
+        ``.html``, ``.htm``, ``.xml``, ``.xhtml`` and ``.svg`` files are.
+        """
+        if filename is None:
+            return True
+        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
+
+    def update_template_context(self, context: dict[str, t.Any]) -> None:
+        """Add what the context processors return to ``context``, in place.
+
+        Processors of the application run first, then those of the current
+        request's blueprints. Values passed to the render call win over
+        processor values.
+        """
+        names: t.Iterable[str | None] = (None,)
+        request_ctx_ = _cv_request.get(None)
+        if request_ctx_ is not None:
+            names = chain(names, reversed(request_ctx_.request.blueprints))
+        given = context.copy()
+        processors = self.template_context_processors
+        for name in names:
+            if name in processors:
+                for func in processors[name]:
+                    context.update(self.ensure_sync(func)())
+        context.update(given)
+
+    @setupmethod
+    def template_filter(
+        self, name: str | None = None
+    ) -> t.Callable[[T_template_filter], T_template_filter]:
+        """Decorate a function to register it as a Jinja filter, named
+        ``name`` or after the function.
+        """
+
+        def decorator(f: T_template_filter) -> T_template_filter:
+            self.add_template_filter(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_filter(
+        self, f: ft.TemplateFilterCallable, name: str | None = None
+    ) -> None:
+        """Register a Jinja filter; see :meth:`template_filter`."""
+        self.jinja_env.filters[name or f.__name__] = f
+
+    @setupmethod
+    def template_test(
+        self, name: str | None = None
+    ) -> t.Callable[[T_template_test], T_template_test]:
+        """Decorate a function to register it as a Jinja test."""
+
+        def decorator(f: T_template_test) -> T_template_test:
+            self.add_template_test(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_test(
+        self, f: ft.TemplateTestCallable, name: str | None = None
+    ) -> None:
+        """Register a Jinja test; see :meth:`template_test`."""
+        self.jinja_env.tests[name or f.__name__] = f
+
+    @setupmethod
+    def template_global(
+        self, name: str | None = None
+    ) -> t.Callable[[T_template_global], T_template_global]:
+        """Decorate a function to make it a global in every template."""
+
+        def decorator(f: T_template_global) -> T_template_global:
+            self.add_template_global(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_global(
+        self, f: ft.TemplateGlobalCallable, name: str | None = None
+    ) -> None:
+        """Register a template global; see :meth:`template_global`."""
+        self.jinja_env.globals[name or f.__name__] = f
+
+    # -- registration --------------------------------------------------------
+
+    @setupmethod
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: ft.RouteCallable | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
+        """Register a URL rule, and the view function of its endpoint.
+
+        :param rule: The URL rule, e.g. ``"/user/<int:id>"``.
+        :param endpoint: The endpoint name; defaults to the view's name.
+        :param view_func: The view. May be omitted and added later with
+            :meth:`endpoint`.
+        :param provide_automatic_options: Answer ``OPTIONS`` automatically.
+            Defaults to the view's ``provide_automatic_options`` attribute,
+            then to :data:`PROVIDE_AUTOMATIC_OPTIONS` unless ``OPTIONS`` is
+            among the methods.
+        :param options: Options of :class:`werkzeug.routing.Rule`, plus
+            ``methods``, which defaults to the view's ``methods`` attribute
+            or ``["GET"]``. ``HEAD`` is added wherever ``GET`` is.
+        :raises TypeError: if ``methods`` is a string.
+        :raises AssertionError: if the endpoint already has another view.
+        """
+        if endpoint is None:
+            endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
+        options["endpoint"] = endpoint
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError(
+                "Allowed methods must be a list of strings, for example:"
+                ' @app.route(..., methods=["POST"])'
+            )
+        methods = {item.upper() for item in methods}
+        required_methods = set(getattr(view_func, "required_methods", ()))
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(
+                view_func, "provide_automatic_options", None
+            )
+        if provide_automatic_options is None:
+            provide_automatic_options = bool(
+                "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]
+            )
+            if provide_automatic_options:
+                required_methods.add("OPTIONS")
+        methods |= required_methods
+
+        rule_obj = self.url_rule_class(rule, methods=methods, **options)
+        rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+        self.url_map.add(rule_obj)
+        if view_func is not None:
+            existing = self.view_functions.get(endpoint)
+            if existing is not None and existing != view_func:
+                raise AssertionError(
+                    "View function mapping is overwriting an existing"
+                    f" endpoint function: {endpoint}"
+                )
+            self.view_functions[endpoint] = view_func
+
+    @setupmethod
+    def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
+        """Register a blueprint: its routes, hooks, error handlers and
+        templates join the application.
+
+        :param options: Override the blueprint's ``url_prefix``,
+            ``subdomain``, ``url_defaults`` and ``name``; registering one
+            blueprint twice needs a different ``name``.
+        """
+        blueprint.register(self, options)
+
+    def iter_blueprints(self) -> t.ValuesView[Blueprint]:
+        """The registered blueprints, in registration order."""
+        return self.blueprints.values()
+
+    @setupmethod
+    def teardown_appcontext(self, f: T_teardown) -> T_teardown:
+        """Register a function to run when the application context is popped.
+
+        It receives the unhandled exception or ``None``; its return value is
+        ignored. It runs after every request, and at the end of ``with
+        app.app_context()``, so it is the place to release per-context
+        resources such as database sessions.
+        """
+        self.teardown_appcontext_funcs.append(f)
+        return f
+
+    @setupmethod
+    def shell_context_processor(
+        self, f: T_shell_context_processor
+    ) -> T_shell_context_processor:
+        """Register a function whose returned dict is added to the namespace
+        of ``demijohn shell``.
+        """
+        self.shell_context_processors.append(f)
+        return f
+
+    def make_shell_context(self) -> dict[str, t.Any]:
+        """The namespace of ``demijohn shell``: ``app``, ``g`` and what the
+        shell context processors return.
+        """
+        namespace: dict[str, t.Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            namespace.update(processor())
+        return namespace
+
+    # -- URLs --------------------------------------------------------------
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Bind :attr:`url_map` to a request, or to :data:`SERVER_NAME`.
+
+        Called when a request or application context is created. For a
+        request, the ``Host`` header is checked against
+        :data:`TRUSTED_HOSTS` (400 on mismatch). Without a request, an
+        adapter exists only when ``SERVER_NAME`` is set, so ``url_for``
+        works in an application context.
+        """
+        config = self.config
+        if request is not None:
+            trusted_hosts = config["TRUSTED_HOSTS"]
+            if trusted_hosts is not None:
+                request.trusted_hosts = trusted_hosts
+                # Validates the Host header; raises SecurityError (400).
+                request.host = get_host(request.environ, trusted_hosts)
+            subdomain = None
+            server_name = config["SERVER_NAME"]
+            if self.url_map.host_matching:
+                # SERVER_NAME would replace the real host and break matching.
+                server_name = None
+            elif not self.subdomain_matching:
+                subdomain = self.url_map.default_subdomain or ""
+            return self.url_map.bind_to_environ(
+                request.environ, server_name=server_name, subdomain=subdomain
+            )
+        if config["SERVER_NAME"] is not None:
+            return self.url_map.bind(
+                config["SERVER_NAME"],
+                script_name=config["APPLICATION_ROOT"],
+                url_scheme=config["PREFERRED_URL_SCHEME"],
+            )
+        return None
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
+        """Let the ``url_defaults`` functions of the application and of the
+        endpoint's blueprints fill ``values`` in place. Called by
+        :meth:`url_for`.
+        """
+        names: t.Iterable[str | None] = (None,)
+        if "." in endpoint:
+            blueprint = endpoint.rpartition(".")[0]
+            parts = blueprint.split(".")
+            names = chain(
+                names, (".".join(parts[:i]) for i in range(1, len(parts) + 1))
+            )
+        functions = self.url_default_functions
+        for name in names:
+            if name in functions:
+                for func in functions[name]:
+                    func(endpoint, values)
+
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, t.Any]
+    ) -> str:
+        """Called by :meth:`url_for` when a URL cannot be built.
+
+        Tries each of :attr:`url_build_error_handlers`; the first to return
+        a string supplies the URL. Re-raises the error otherwise.
+        """
+        for handler in self.url_build_error_handlers:
+            try:
+                url = handler(error, endpoint, values)
+            except BuildError as e:
+                error = e
+            else:
+                if url is not None:
+                    return url
+        if error is sys.exc_info()[1]:
+            raise
+        raise error
+
+    def url_for(
+        self,
+        /,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: t.Any,
+    ) -> str:
+        """Build the URL of ``endpoint``, filling its rule with ``values``.
+
+        Inside a request, the URL is relative to the host (``/page``)
+        unless ``_external`` is true; an endpoint starting with ``.`` is
+        relative to the current blueprint. Outside a request it needs
+        :data:`SERVER_NAME` and is external by default. Values that are
+        not rule arguments become the query string.
+
+        :param _anchor: Add ``#anchor``.
+        :param _method: Build the rule for this method.
+        :param _scheme: The scheme of an external URL.
+        :param _external: Include scheme and host.
+        :raises RuntimeError: outside a request without ``SERVER_NAME``.
+        :raises ValueError: if ``_scheme`` is given with ``_external=False``.
+        :raises werkzeug.routing.BuildError: if the endpoint or values do not
+            fit a rule and no build error handler returns a URL.
+        """
+        request_ctx_ = _cv_request.get(None)
+        if request_ctx_ is not None:
+            url_adapter = request_ctx_.url_adapter
+            blueprint_name = request_ctx_.request.blueprint
+            if endpoint[:1] == ".":
+                if blueprint_name is not None:
+                    endpoint = f"{blueprint_name}{endpoint}"
+                else:
+                    endpoint = endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+        else:
+            app_ctx = _cv_app.get(None)
+            if app_ctx is not None and app_ctx.app is self:
+                url_adapter = app_ctx.url_adapter
+            else:
+                url_adapter = self.create_url_adapter(None)
+            if url_adapter is None:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without"
+                    " 'SERVER_NAME' configured. Also configure"
+                    " 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' as needed."
+                )
+            if _external is None:
+                _external = True
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+
+        self.inject_url_defaults(endpoint, values)
+        try:
+            url = url_adapter.build(  # type: ignore[union-attr]
+                endpoint,
+                values,
+                method=_method,
+                url_scheme=_scheme,
+                force_external=_external,
+            )
+        except BuildError as error:
+            values.update(
+                _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external
+            )
+            return self.handle_url_build_error(error, endpoint, values)
+        if _anchor is not None:
+            url = f"{url}#{_url_quote(_anchor, safe='%!#$&()*+,/:;=?@')}"
+        return url
+
+    def redirect(self, location: str, code: int = 302) -> BaseResponse:
+        """Create a redirect response; :func:`~demijohn.redirect` calls it.
+        Override it to change how every redirect is built.
+        """
+        from werkzeug.utils import redirect as _redirect
+
+        return _redirect(location, code=code, Response=self.response_class)
+
+    # -- the request lifecycle -------------------------------------------
+
+    def wsgi_app(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> cabc.Iterable[bytes]:
+        """The WSGI application: handle one request.
+
+        :meth:`__call__` calls it, so WSGI middleware is applied by wrapping
+        this attribute (``app.wsgi_app = Middleware(app.wsgi_app)``) and
+        keeps the application object usable.
+        """
+        ctx = self.request_context(environ)
+        error: BaseException | None = None
+        try:
+            try:
+                ctx.push()
+                response = self.full_dispatch_request()
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except:
+                error = sys.exc_info()[1]
+                raise
+            return response(environ, start_response)
+        finally:
+            if "werkzeug.debug.preserve_context" in environ:
+                environ["werkzeug.debug.preserve_context"](_cv_app.get())
+                environ["werkzeug.debug.preserve_context"](_cv_request.get())
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            ctx.pop(error)
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> cabc.Iterable[bytes]:
+        """Serve a WSGI request by calling :meth:`wsgi_app`."""
+        return self.wsgi_app(environ, start_response)
+
+    def full_dispatch_request(self) -> Response:
+        """Run one request from ``before_request`` to the final response.
+
+        Sends :data:`~demijohn.signals.request_started`, runs
+        :meth:`preprocess_request` and :meth:`dispatch_request`, passes an
+        exception to :meth:`handle_user_exception`, and finishes with
+        :meth:`finalize_request`.
+        """
+        self._got_first_request = True
+        try:
+            if request_started.receivers:
+                request_started.send(self, _async_wrapper=self.ensure_sync)
+            rv = self.preprocess_request()
+            if rv is None:
+                rv = self.dispatch_request()
+        except Exception as e:
+            rv = self.handle_user_exception(e)
+        return self.finalize_request(rv)
+
+    def preprocess_request(self) -> ft.ResponseReturnValue | None:
+        """Run URL value preprocessors, then ``before_request`` functions.
+
+        The application's run first, then those of the request's blueprints,
+        outermost first. If a ``before_request`` function returns a value,
+        it is returned and the view is skipped.
+        """
+        req = request_ctx.request
+        names = (None, *reversed(req.blueprints))
+        preprocessors = self.url_value_preprocessors
+        for name in names:
+            if name in preprocessors:
+                for url_func in preprocessors[name]:
+                    url_func(req.endpoint, req.view_args)
+        before_funcs = self.before_request_funcs
+        for name in names:
+            if name in before_funcs:
+                for before_func in before_funcs[name]:
+                    rv = self.ensure_sync(before_func)()
+                    if rv is not None:
+                        return rv  # type: ignore[no-any-return]
+        return None
+
+    def dispatch_request(self) -> ft.ResponseReturnValue:
+        """Call the view of the matched endpoint and return its value.
+
+        Raises the routing exception (404, 405, redirect) if matching
+        failed, and answers ``OPTIONS`` automatically where the rule
+        provides it. The return value is not yet a response; see
+        :meth:`make_response`.
+        """
+        req = request_ctx.request
+        if req.routing_exception is not None:
+            self.raise_routing_exception(req)
+        rule = t.cast(Rule, req.url_rule)
+        if req.method == "OPTIONS" and getattr(
+            rule, "provide_automatic_options", False
+        ):
+            return self.make_default_options_response()
+        view_args = t.cast("dict[str, t.Any]", req.view_args)
+        return self.ensure_sync(self.view_functions[rule.endpoint])(**view_args)  # type: ignore[no-any-return]
+
+    def raise_routing_exception(self, request: Request) -> t.NoReturn:
+        """Raise the request's routing exception.
+
+        In debug mode, a 301/302 slash redirect of a request with a body
+        raises :exc:`~demijohn.debughelpers.FormDataRoutingRedirect`
+        instead, because browsers would drop the body.
+        """
+        exc = request.routing_exception
+        if (
+            not self.debug
+            or not isinstance(exc, RequestRedirect)
+            or exc.code in {307, 308}
+            or request.method in {"GET", "HEAD", "OPTIONS"}
+        ):
+            raise exc  # type: ignore[misc]
+        from .debughelpers import FormDataRoutingRedirect
+
+        raise FormDataRoutingRedirect(request)
+
+    def make_default_options_response(self) -> Response:
+        """The response to an automatic ``OPTIONS`` request: empty, with an
+        ``Allow`` header listing the URL's methods.
+        """
+        adapter = request_ctx.url_adapter
+        methods = adapter.allowed_methods()  # type: ignore[union-attr]
+        response = self.response_class()
+        response.allow.update(methods)
+        return response
+
+    def finalize_request(
+        self,
+        rv: ft.ResponseReturnValue | HTTPException,
+        from_error_handler: bool = False,
+    ) -> Response:
+        """Turn a view's return value into the final response.
+
+        Calls :meth:`make_response` and :meth:`process_response`, then sends
+        :data:`~demijohn.signals.request_finished`. When finalising the
+        response of an error handler (``from_error_handler``), a failure is
+        logged instead of raised, so the error response still goes out.
+        """
+        response = self.make_response(rv)
+        try:
+            response = self.process_response(response)
+            if request_finished.receivers:
+                request_finished.send(
+                    self, _async_wrapper=self.ensure_sync, response=response
+                )
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception(
+                "Request finalizing failed with an error while handling an error"
+            )
+        return response
+
+    def make_response(self, rv: ft.ResponseReturnValue | HTTPException) -> Response:
+        """Convert a view's return value into a :attr:`response_class`.
+
+        Accepted values:
+
+        - a response object, returned as it is;
+        - ``str`` (encoded as UTF-8) or ``bytes``: the body;
+        - ``dict`` or ``list``: JSON, through :attr:`json`;
+        - an iterator or generator of ``str`` or ``bytes``: a streamed body;
+        - a WSGI callable, including an :exc:`HTTPException`;
+        - a tuple ``(body, status)``, ``(body, headers)`` or
+          ``(body, status, headers)``, where status is an ``int`` or a
+          string like ``"404 Not Found"`` and headers a dict, a list of
+          pairs or :class:`~werkzeug.datastructures.Headers`.
+
+        :raises TypeError: for ``None``, a tuple of another length, or a
+            value of another type, naming what was returned.
+        """
+        status: t.Any = None
+        headers: t.Any = None
+        if isinstance(rv, tuple):
+            length = len(rv)
+            if length == 3:
+                rv, status, headers = rv  # type: ignore[misc]
+            elif length == 2:
+                if isinstance(rv[1], (Headers, dict, tuple, list)):
+                    rv, headers = rv
+                else:
+                    rv, status = rv  # type: ignore[misc]
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response tuple."
+                    " The tuple must have the form (body, status, headers),"
+                    f" (body, status), or (body, headers); it had {length}"
+                    " items."
+                )
+        if rv is None:
+            raise TypeError(
+                f"The view function for {request_ctx.request.endpoint!r} did"
+                " not return a valid response. The function either returned"
+                " None or ended without a return statement."
+            )
+        response_class = self.response_class
+        response: Response
+        if not isinstance(rv, response_class):
+            if isinstance(rv, (str, bytes, bytearray, cabc.Iterator)):
+                response = response_class(rv, status=status, headers=headers)
+                status = headers = None
+            elif isinstance(rv, (dict, list)):
+                response = t.cast(Response, self.json.response(rv))
+            elif isinstance(rv, BaseResponse) or callable(rv):
+                try:
+                    response = response_class.force_type(  # type: ignore[assignment]
+                        rv,  # type: ignore[arg-type]
+                        request_ctx.request.environ,
+                    )
+                except TypeError as e:
+                    raise TypeError(
+                        f"{e}\nThe view function did not return a valid"
+                        " response. The return type must be a string, dict,"
+                        " list, tuple with headers or status, Response"
+                        " instance, or WSGI callable, but it was a"
+                        f" {type(rv).__name__}."
+                    ).with_traceback(sys.exc_info()[2]) from None
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response. The"
+                    " return type must be a string, dict, list, tuple with"
+                    " headers or status, Response instance, or WSGI callable,"
+                    f" but it was a {type(rv).__name__}."
+                )
+        else:
+            response = rv
+        if status is not None:
+            if isinstance(status, (str, bytes, bytearray)):
+                response.status = status  # type: ignore[assignment]
+            else:
+                response.status_code = status
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    def process_response(self, response: Response) -> Response:
+        """Run the ``after_request`` functions and save the session.
+
+        Functions registered with :func:`~demijohn.after_this_request` run
+        first, then the blueprints' (innermost first), then the
+        application's; each group in reverse registration order. Each gets
+        the response and returns the one to continue with.
+        """
+        ctx = request_ctx._get_current_object()  # type: ignore[attr-defined]
+        for func in ctx._after_request_functions:
+            response = self.ensure_sync(func)(response)
+        after_funcs = self.after_request_funcs
+        for name in chain(ctx.request.blueprints, (None,)):
+            if name in after_funcs:
+                for func in reversed(after_funcs[name]):
+                    response = self.ensure_sync(func)(response)
+        interface = self.session_interface
+        session_ = ctx._get_session()
+        if not interface.is_null_session(session_):
+            interface.save_session(self, session_, response)
+        return response
+
+    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:
+        """Run the ``teardown_request`` functions, then send
+        :data:`~demijohn.signals.request_tearing_down`.
+
+        Called when the request context is popped, with the unhandled
+        exception or ``None``. Blueprint functions run before the
+        application's, each group in reverse registration order. Every
+        function runs even if an earlier one raised; the first error is
+        re-raised afterwards.
+        """
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        funcs = self.teardown_request_funcs
+        callbacks = [
+            func
+            for name in chain(request.blueprints, (None,))
+            if name in funcs
+            for func in reversed(funcs[name])
+        ]
+        self._run_teardown_callbacks(callbacks, exc)
+        if request_tearing_down.receivers:
+            request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:
+        """Run the ``teardown_appcontext`` functions in reverse order, then
+        send :data:`~demijohn.signals.appcontext_tearing_down`.
+
+        Called when the application context is popped. Every function runs
+        even if an earlier one raised; the first error is re-raised
+        afterwards.
+        """
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        self._run_teardown_callbacks(reversed(self.teardown_appcontext_funcs), exc)
+        if appcontext_tearing_down.receivers:
+            appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    def _run_teardown_callbacks(
+        self, callbacks: t.Iterable[ft.TeardownCallable], exc: BaseException | None
+    ) -> None:
+        # A failing clean-up must not skip the others (a database session
+        # left open because a cache clean-up raised), so collect errors.
+        errors: list[Exception] = []
+        for func in callbacks:
+            try:
+                self.ensure_sync(func)(exc)
+            except Exception as e:
+                errors.append(e)
+        if errors:
+            for extra in errors[1:]:
+                self.logger.error(
+                    "Another teardown function failed as well", exc_info=extra
+                )
+            raise errors[0]
+
+    # -- errors ------------------------------------------------------------
+
+    def _find_error_handler(
+        self, e: Exception, blueprints: list[str]
+    ) -> ft.ErrorHandlerCallable | None:
+        """The registered handler for ``e``: by status code before by class
+        only, blueprint before application, nearest class in the MRO first.
+        """
+        exc_class, code = self._get_exc_class_and_code(type(e))
+        names = (*blueprints, None)
+        spec = self.error_handler_spec
+        for c in (code, None) if code is not None else (None,):
+            for name in names:
+                handler_map = spec[name][c]
+                if not handler_map:
+                    continue
+                for cls in exc_class.__mro__:
+                    handler = handler_map.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    def trap_http_exception(self, e: Exception) -> bool:
+        """Whether an HTTP exception should be raised like any other error
+        instead of being handled as a response.
+
+        True for all HTTP exceptions with :data:`TRAP_HTTP_EXCEPTIONS`; for
+        bad-request key errors in debug mode, or with
+        :data:`TRAP_BAD_REQUEST_ERRORS` (which defaults to trapping them
+        only in debug mode).
+        """
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if (
+            trap_bad_request is None
+            and self.debug
+            and isinstance(e, BadRequestKeyError)
+        ):
+            return True
+        if trap_bad_request:
+            from werkzeug.exceptions import BadRequest
+
+            return isinstance(e, BadRequest)
+        return False
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        """Whether teardown should be told there was no error. Returns
+        ``False``; override it to hide some errors from teardown functions.
+        """
+        return False
+
+    def handle_http_exception(
+        self, e: HTTPException
+    ) -> HTTPException | ft.ResponseReturnValue:
+        """Handle an :exc:`~werkzeug.exceptions.HTTPException`: call its
+        registered error handler, or return it to be sent as a response.
+
+        Routing exceptions (slash redirects) and exceptions without a code
+        are returned as they are, without calling handlers.
+        """
+        if e.code is None or isinstance(e, RoutingException):
+            return e
+        handler = self._find_error_handler(e, request.blueprints)
+        if handler is None:
+            return e
+        return self.ensure_sync(handler)(e)  # type: ignore[no-any-return]
+
+    def handle_user_exception(
+        self, e: Exception
+    ) -> HTTPException | ft.ResponseReturnValue:
+        """Handle an exception raised by a view or a request hook.
+
+        HTTP exceptions go to :meth:`handle_http_exception` unless
+        :meth:`trap_http_exception` says to trap them. Other exceptions go
+        to their registered handler; without one, the exception is re-raised
+        and reaches :meth:`handle_exception`.
+        """
+        if isinstance(e, BadRequestKeyError) and (
+            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            e.show_exception = True
+        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
+            return self.handle_http_exception(e)
+        handler = self._find_error_handler(e, request.blueprints)
+        if handler is None:
+            raise
+        return self.ensure_sync(handler)(e)  # type: ignore[no-any-return]
+
+    def handle_exception(self, e: Exception) -> Response:
+        """Handle an exception no error handler dealt with: a 500.
+
+        Sends :data:`~demijohn.signals.got_request_exception`. If
+        :data:`PROPAGATE_EXCEPTIONS` is true (by default in testing and
+        debug mode), re-raises the exception. Otherwise logs it with
+        :meth:`log_exception` and responds with
+        :exc:`~werkzeug.exceptions.InternalServerError`, through its error
+        handler if one is registered (the handler always receives the
+        ``InternalServerError``, with the original exception as
+        ``original_exception``).
+        """
+        exc_info = sys.exc_info()
+        if got_request_exception.receivers:
+            got_request_exception.send(
+                self, _async_wrapper=self.ensure_sync, exception=e
+            )
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing or self.debug
+        if propagate:
+            if exc_info[1] is e:
+                raise
+            raise e
+        self.log_exception(exc_info)
+        server_error: InternalServerError | ft.ResponseReturnValue
+        server_error = InternalServerError(original_exception=e)
+        handler = self._find_error_handler(server_error, request.blueprints)
+        if handler is not None:
+            server_error = self.ensure_sync(handler)(server_error)
+        return self.finalize_request(server_error, from_error_handler=True)
+
+    def log_exception(self, exc_info: _ExcInfo) -> None:
+        """Log an unhandled exception at error level on :attr:`logger`.
+        Called by :meth:`handle_exception` when it does not propagate.
+        """
+        self.logger.error(
+            f"Exception on {request.path} [{request.method}]", exc_info=exc_info
+        )
+
+    # -- sync and async --------------------------------------------------
+
+    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """Return ``func`` in a form the synchronous lifecycle can call:
+        unchanged when it is a plain function, wrapped with
+        :meth:`async_to_sync` when it is a coroutine function.
+
+        Every view, hook and error handler passes through it, so override it
+        to change how async code is run.
+        """
+        if inspect.iscoroutinefunction(func):
+            return self.async_to_sync(func)
+        return func
+
+    def async_to_sync(
+        self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
+    ) -> t.Callable[..., t.Any]:
+        """Wrap a coroutine function to run to completion when called; see
+        :mod:`demijohn.concurrency`.
+        """
+        return _async_to_sync(func)
+
+    # -- contexts ----------------------------------------------------------
+
+    def app_context(self) -> AppContext:
+        """Create an :class:`~demijohn.ctx.AppContext`; use it with ``with``
+        to bind :data:`~demijohn.current_app` outside a request.
+        """
+        return AppContext(self)
+
+    def request_context(self, environ: WSGIEnvironment) -> RequestContext:
+        """Create the :class:`~demijohn.ctx.RequestContext` for a WSGI
+        environment; :meth:`wsgi_app` calls it for every request.
+        """
+        return RequestContext(self, environ)
+
+    def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
+        """Create a request context for a request built from the arguments,
+        without sending it; use it with ``with`` in tests.
+
+        Takes the arguments of :class:`~demijohn.testing.EnvironBuilder`
+        (``path``, ``method``, ``headers``, ``data``, ``json``,
+        ``query_string``, ``base_url``, ``subdomain``, ``url_scheme``, ...),
+        and uses :data:`SERVER_NAME`, :data:`APPLICATION_ROOT` and
+        :data:`PREFERRED_URL_SCHEME` like the test client does.
+        """
+        from .testing import EnvironBuilder
+
+        builder = EnvironBuilder(self, *args, **kwargs)
+        try:
+            return self.request_context(builder.get_environ())
+        finally:
+            builder.close()
+
+    # -- testing and running ---------------------------------------------
+
+    def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> DemijohnClient:
+        """Create a test client that sends requests to the application
+        without a server; see :class:`~demijohn.testing.DemijohnClient`.
+        """
+        from .testing import DemijohnClient
+
+        cls = self.test_client_class or DemijohnClient
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
+
+    def test_cli_runner(self, **kwargs: t.Any) -> DemijohnCliRunner:
+        """Create a runner for invoking the application's CLI commands in
+        tests; see :class:`~demijohn.testing.DemijohnCliRunner`.
+        """
+        from .testing import DemijohnCliRunner
+
+        cls = self.test_cli_runner_class or DemijohnCliRunner
+        return cls(self, **kwargs)
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: t.Any,
+    ) -> None:
+        """Serve the application with Werkzeug's development server.
+
+        For development only: use a production WSGI server to deploy. The
+        host and port default to :data:`SERVER_NAME`'s, then to
+        ``127.0.0.1:5000``. ``debug`` turns on the reloader and debugger.
+        ``options`` go to :func:`werkzeug.serving.run_simple`. Does nothing
+        when called while the ``demijohn run`` command is running the app.
+        """
+        if os.environ.get("DEMIJOHN_RUN_FROM_CLI") == "true":
+            return
+        if get_load_dotenv(load_dotenv):
+            from .cli import load_dotenv as _load_dotenv
+
+            _load_dotenv()
+            if "DEMIJOHN_DEBUG" in os.environ:
+                self.debug = get_debug_flag()
+        if debug is not None:
+            self.debug = bool(debug)
+        server_name = self.config.get("SERVER_NAME")
+        sn_host = sn_port = None
+        if server_name:
+            sn_host, _, sn_port = server_name.partition(":")
+        if not host:
+            host = sn_host or "127.0.0.1"
+        if port or port == 0:
+            port = int(port)
+        elif sn_port:
+            port = int(sn_port)
+        else:
+            port = 5000
+        options.setdefault("use_reloader", self.debug)
+        options.setdefault("use_debugger", self.debug)
+        options.setdefault("threaded", True)
+        click.echo(f" * Serving demijohn app {self.name!r}")
+        from werkzeug.serving import run_simple
+
+        try:
+            run_simple(host, port, self, **options)
+        finally:
+            self._got_first_request = False
+
+    @property
+    def jinja_loader_for_app(self) -> BaseLoader | None:
+        """The application's own template loader (its template folder)."""
+        return self.jinja_loader

@@ -1,0 +1,71 @@
+"""The context-local proxies: :data:`current_app`, :data:`g`, :data:`request`
+and :data:`session`.
+
+Each proxy reads a :class:`contextvars.ContextVar`, so it resolves to the
+right object in a thread, a greenlet or an asyncio task alike. Using a proxy
+when no matching context is pushed raises :exc:`RuntimeError` with a message
+that says how to push one.
+
+This module only declares the variables; :mod:`demijohn.ctx` sets them.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from contextvars import ContextVar
+
+from werkzeug.local import LocalProxy
+
+if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
+    from .app import Demijohn
+    from .ctx import AppContext, RequestContext, _AppCtxGlobals
+    from .sessions import SessionMixin
+    from .wrappers import Request
+
+_NO_APP_MESSAGE = """\
+Working outside of application context.
+
+This code needs the current application (current_app, g, url_for, ...), but
+no application context is pushed. Push one with 'with app.app_context():'
+around the code, or run it inside a request. In tests, use
+'app.test_request_context()' or 'app.test_client()'.\
+"""
+
+_NO_REQUEST_MESSAGE = """\
+Working outside of request context.
+
+This code needs data about the incoming request (request, session, ...),
+but no request context is pushed. It only exists while a request is being
+handled. In tests, push one with 'with app.test_request_context():', or
+send a request with 'app.test_client()'.\
+"""
+
+_cv_app: ContextVar[AppContext] = ContextVar("demijohn.app_ctx")
+_cv_request: ContextVar[RequestContext] = ContextVar("demijohn.request_ctx")
+
+#: The :class:`~demijohn.ctx.AppContext` that is pushed now.
+app_ctx: AppContext = LocalProxy(  # type: ignore[assignment]
+    _cv_app, unbound_message=_NO_APP_MESSAGE
+)
+#: The application handling the current request or CLI command.
+current_app: Demijohn = LocalProxy(  # type: ignore[assignment]
+    _cv_app, "app", unbound_message=_NO_APP_MESSAGE
+)
+#: A namespace for data that lives as long as the application context,
+#: usually one request. See :class:`~demijohn.ctx._AppCtxGlobals`.
+g: _AppCtxGlobals = LocalProxy(  # type: ignore[assignment]
+    _cv_app, "g", unbound_message=_NO_APP_MESSAGE
+)
+#: The :class:`~demijohn.ctx.RequestContext` that is pushed now.
+request_ctx: RequestContext = LocalProxy(  # type: ignore[assignment]
+    _cv_request, unbound_message=_NO_REQUEST_MESSAGE
+)
+#: The :class:`~demijohn.wrappers.Request` being handled.
+request: Request = LocalProxy(  # type: ignore[assignment]
+    _cv_request, "request", unbound_message=_NO_REQUEST_MESSAGE
+)
+#: The session of the current request, a dict-like
+#: :class:`~demijohn.sessions.SessionMixin`.
+session: SessionMixin = LocalProxy(  # type: ignore[assignment]
+    _cv_request, "session", unbound_message=_NO_REQUEST_MESSAGE
+)

@@ -1,0 +1,36 @@
+"""Shared fixtures: a fresh application, its test client, and a check that no
+test leaves a context bound."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from demijohn import Demijohn
+from demijohn.globals import _cv_app, _cv_request
+from demijohn.testing import DemijohnClient
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_contexts() -> t.Iterator[None]:
+    """Fail a test that leaves an application or request context bound."""
+    yield
+    leaked = [
+        name
+        for name, var in (("app", _cv_app), ("request", _cv_request))
+        if var.get(None) is not None
+    ]
+    assert not leaked, f"test left {leaked} context(s) pushed"
+
+
+@pytest.fixture
+def app() -> Demijohn:
+    application = Demijohn("demijohn_test_app", root_path="/nonexistent-root")
+    application.config.update(TESTING=True, SECRET_KEY="test key")
+    return application
+
+
+@pytest.fixture
+def client(app: Demijohn) -> DemijohnClient:
+    return app.test_client()
