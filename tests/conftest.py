@@ -34,3 +34,18 @@ def app() -> Demijohn:
 @pytest.fixture
 def client(app: Demijohn) -> DemijohnClient:
     return app.test_client()
+
+
+@pytest.fixture
+def make_client() -> t.Callable[[Demijohn], DemijohnClient]:
+    """Build a test client for an application made inside a test.
+
+    Request-handling tests use this (or ``client``) rather than calling
+    ``app.test_client()`` themselves, so they run under every protocol the
+    suite is parametrized over.
+    """
+
+    def build(application: Demijohn, **kwargs: t.Any) -> DemijohnClient:
+        return application.test_client(**kwargs)
+
+    return build
