@@ -21,6 +21,7 @@ from .globals import current_app as current_app
 from .globals import g as g
 from .globals import request as request
 from .globals import session as session
+from .globals import websocket as websocket
 from .helpers import abort as abort
 from .helpers import flash as flash
 from .helpers import get_flashed_messages as get_flashed_messages
@@ -45,6 +46,8 @@ from .templating import render_template as render_template
 from .templating import render_template_string as render_template_string
 from .templating import stream_template as stream_template
 from .templating import stream_template_string as stream_template_string
+from .websockets import Websocket as Websocket
+from .websockets import WebsocketDisconnect as WebsocketDisconnect
 from .wrappers import Request as Request
 from .wrappers import Response as Response
 

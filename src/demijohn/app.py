@@ -22,6 +22,7 @@ request that reaches it.
 from __future__ import annotations
 
 import collections.abc as cabc
+import contextlib
 import inspect
 import os
 import sys
@@ -33,46 +34,45 @@ from types import TracebackType
 from urllib.parse import quote as _url_quote
 
 import click
-from werkzeug.datastructures import Headers, ImmutableDict
+from werkzeug.datastructures import ImmutableDict
 from werkzeug.exceptions import (
     Aborter,
-    BadRequestKeyError,
-    HTTPException,
-    InternalServerError,
 )
 from werkzeug.routing import (
     BuildError,
     Map,
     MapAdapter,
-    RequestRedirect,
-    RoutingException,
     Rule,
 )
+from werkzeug.utils import cached_property
 from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_host
 
 from . import typing as ft
-from .concurrency import async_to_sync as _async_to_sync
+from .asgi import (
+    ASGIHTTPConnection,
+    ASGILifespan,
+    ASGIWebsocketConnection,
+    ProtocolDispatch,
+    Receive,
+    Scope,
+    Send,
+    serve_asgi,
+)
+from .concurrency import run_coroutine
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute, _make_timedelta
-from .ctx import AppContext, RequestContext, _AppCtxGlobals, _sentinel
-from .globals import _cv_app, _cv_request, g, request, request_ctx, session
+from .ctx import AppContext, RequestContext, _AppCtxGlobals
+from .globals import _cv_app, _cv_request, g, request, session
 from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
 from .json.provider import DefaultJSONProvider, JSONProvider
-from .logging import create_logger
-from .scaffold import Scaffold, _endpoint_from_view_func, find_package, setupmethod
+from .lifecycle import Lifecycle
+from .scaffold import _endpoint_from_view_func, find_package, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
-from .signals import (
-    appcontext_tearing_down,
-    got_request_exception,
-    request_finished,
-    request_started,
-    request_tearing_down,
-)
 from .templating import DispatchingJinjaLoader, Environment
+from .websockets import Websocket
 from .wrappers import Request, Response
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
-    import logging
 
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
     from jinja2 import BaseLoader
@@ -84,16 +84,21 @@ T_shell_context_processor = t.TypeVar(
     "T_shell_context_processor", bound=ft.ShellContextProcessorCallable
 )
 T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
+T_serving = t.TypeVar("T_serving", bound=t.Callable[[], t.Any])
 T_template_filter = t.TypeVar("T_template_filter", bound=ft.TemplateFilterCallable)
 T_template_global = t.TypeVar("T_template_global", bound=ft.TemplateGlobalCallable)
 T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
+
+# Characters a URL fragment may hold unescaped (RFC 3986), kept as given so
+# an anchor like "a&b=c" survives ``url_for(..., _anchor=...)``.
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 _ExcInfo = (
     tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 )
 
 
-class Demijohn(Scaffold):
+class Demijohn(Lifecycle):
     """The application: a registry of views, hooks and configuration, and a
     WSGI callable that serves them.
 
@@ -133,6 +138,18 @@ class Demijohn(Scaffold):
     #: The class :meth:`make_response` builds. Set it to a subclass of
     #: :class:`~demijohn.wrappers.Response` to change defaults.
     response_class: type[Response] = Response
+
+    #: Serves ASGI ``http`` connections; see :mod:`demijohn.asgi`.
+    asgi_http_class = ASGIHTTPConnection
+
+    #: Serves ASGI ``websocket`` connections.
+    asgi_websocket_class = ASGIWebsocketConnection
+
+    #: Runs the ASGI ``lifespan`` protocol.
+    asgi_lifespan_class = ASGILifespan
+
+    #: The class of :data:`~demijohn.websocket` objects.
+    websocket_class = Websocket
 
     #: The class of :attr:`aborter`, which :func:`~demijohn.abort` calls.
     aborter_class = Aborter
@@ -207,7 +224,6 @@ class Demijohn(Scaffold):
             template_folder=template_folder,
             root_path=root_path,
         )
-        self.name = self._name_from_import_name()
 
         if instance_path is None:
             instance_path = self.auto_find_instance_path()
@@ -245,6 +261,15 @@ class Demijohn(Scaffold):
         #: Whether subdomain matching against ``SERVER_NAME`` is on.
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
+        #: Functions run by :meth:`startup`, registered with
+        #: :meth:`before_serving`.
+        self.before_serving_funcs: list[t.Callable[[], t.Any]] = []
+        #: Functions run by :meth:`shutdown`, registered with
+        #: :meth:`after_serving`.
+        self.after_serving_funcs: list[t.Callable[[], t.Any]] = []
+        #: Async generator functions registered with :meth:`while_serving`.
+        self.while_serving_gens: list[t.Callable[[], t.AsyncGenerator[None, None]]] = []
+        self._serving_gens: list[t.AsyncGenerator[None, None]] = []
 
         if self.has_static_folder:
             if bool(static_host) != host_matching:
@@ -268,7 +293,15 @@ class Demijohn(Scaffold):
             )
         self.cli.name = self.name
 
-    def _name_from_import_name(self) -> str:
+    @cached_property
+    def name(self) -> str:
+        """The application's display name, used for its logger, its CLI
+        group and the default instance folder.
+
+        The import name, except for ``"__main__"``, where it is the running
+        script's file name without extension. Assign to it, or override it
+        in a subclass, to change it.
+        """
         if self.import_name != "__main__":
             return self.import_name
         main_file: str | None = getattr(sys.modules["__main__"], "__file__", None)
@@ -345,16 +378,6 @@ class Demijohn(Scaffold):
         if "b" in mode:
             return open(path, mode)
         return open(path, mode, encoding=encoding)
-
-    @property
-    def logger(self) -> logging.Logger:
-        """The application's :class:`logging.Logger`, named after
-        :attr:`name`; see :func:`~demijohn.logging.create_logger`.
-        """
-        logger = self.__dict__.get("_logger")
-        if logger is None:
-            logger = self.__dict__["_logger"] = create_logger(self)
-        return t.cast("logging.Logger", logger)
 
     # -- templates ---------------------------------------------------------
 
@@ -743,7 +766,7 @@ class Demijohn(Scaffold):
             )
             return self.handle_url_build_error(error, endpoint, values)
         if _anchor is not None:
-            url = f"{url}#{_url_quote(_anchor, safe='%!#$&()*+,/:;=?@')}"
+            url = f"{url}#{_url_quote(_anchor, safe=_ANCHOR_SAFE)}"
         return url
 
     def redirect(self, location: str, code: int = 302) -> BaseResponse:
@@ -786,438 +809,121 @@ class Demijohn(Scaffold):
                 error = None
             ctx.pop(error)
 
-    def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> cabc.Iterable[bytes]:
-        """Serve a WSGI request by calling :meth:`wsgi_app`."""
-        return self.wsgi_app(environ, start_response)
+    #: Serves both protocols: ``app(environ, start_response)`` runs
+    #: :meth:`wsgi_app`, ``app(scope, receive, send)`` runs :meth:`asgi_app`.
+    #: It also answers the checks ASGI servers make to tell an ASGI 3
+    #: application (see :class:`~demijohn.asgi.ProtocolDispatch`), so
+    #: ``uvicorn module:app`` and ``gunicorn module:app`` both work.
+    __call__ = ProtocolDispatch()
 
-    def full_dispatch_request(self) -> Response:
-        """Run one request from ``before_request`` to the final response.
+    async def asgi_app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI 3 application: serve one connection.
 
-        Sends :data:`~demijohn.signals.request_started`, runs
-        :meth:`preprocess_request` and :meth:`dispatch_request`, passes an
-        exception to :meth:`handle_user_exception`, and finishes with
-        :meth:`finalize_request`.
+        HTTP requests run the same lifecycle as :meth:`wsgi_app`; WebSocket
+        connections run the handlers registered with :meth:`websocket`; the
+        lifespan protocol runs :meth:`startup` and :meth:`shutdown`. Wrap
+        this attribute to apply ASGI middleware
+        (``app.asgi_app = Middleware(app.asgi_app)``).
         """
-        self._got_first_request = True
-        try:
-            if request_started.receivers:
-                request_started.send(self, _async_wrapper=self.ensure_sync)
-            rv = self.preprocess_request()
-            if rv is None:
-                rv = self.dispatch_request()
-        except Exception as e:
-            rv = self.handle_user_exception(e)
-        return self.finalize_request(rv)
+        await serve_asgi(self, scope, receive, send)
 
-    def preprocess_request(self) -> ft.ResponseReturnValue | None:
-        """Run URL value preprocessors, then ``before_request`` functions.
+    # -- serving: startup and shutdown -------------------------------------
 
-        The application's run first, then those of the request's blueprints,
-        outermost first. If a ``before_request`` function returns a value,
-        it is returned and the view is skipped.
+    @setupmethod
+    def before_serving(self, f: T_serving) -> T_serving:
+        """Register a function (sync or async) to run once when the server
+        starts, before the first request, inside an application context.
+
+        Under ASGI the lifespan protocol runs it; under WSGI call
+        :meth:`startup` yourself or use ``with app.serving():`` (see
+        :meth:`serving`). An exception stops the server from starting.
         """
-        req = request_ctx.request
-        names = (None, *reversed(req.blueprints))
-        preprocessors = self.url_value_preprocessors
-        for name in names:
-            if name in preprocessors:
-                for url_func in preprocessors[name]:
-                    url_func(req.endpoint, req.view_args)
-        before_funcs = self.before_request_funcs
-        for name in names:
-            if name in before_funcs:
-                for before_func in before_funcs[name]:
-                    rv = self.ensure_sync(before_func)()
-                    if rv is not None:
-                        return rv  # type: ignore[no-any-return]
-        return None
+        self.before_serving_funcs.append(f)
+        return f
 
-    def dispatch_request(self) -> ft.ResponseReturnValue:
-        """Call the view of the matched endpoint and return its value.
+    @setupmethod
+    def after_serving(self, f: T_serving) -> T_serving:
+        """Register a function (sync or async) to run once when the server
+        shuts down, inside an application context."""
+        self.after_serving_funcs.append(f)
+        return f
 
-        Raises the routing exception (404, 405, redirect) if matching
-        failed, and answers ``OPTIONS`` automatically where the rule
-        provides it. The return value is not yet a response; see
-        :meth:`make_response`.
+    @setupmethod
+    def while_serving(
+        self, f: t.Callable[[], t.AsyncGenerator[None, None]]
+    ) -> t.Callable[[], t.AsyncGenerator[None, None]]:
+        """Register an async generator function that wraps the time the
+        application serves: the code before its single ``yield`` runs at
+        startup, the code after it at shutdown."""
+        self.while_serving_gens.append(f)
+        return f
+
+    async def startup(self) -> None:
+        """Run the :meth:`before_serving` functions, then the startup half
+        of the :meth:`while_serving` generators, in an application context.
+
+        Called by the ASGI lifespan protocol; call it (or use
+        :meth:`lifespan` / :meth:`serving`) under WSGI.
         """
-        req = request_ctx.request
-        if req.routing_exception is not None:
-            self.raise_routing_exception(req)
-        rule = t.cast(Rule, req.url_rule)
-        if req.method == "OPTIONS" and getattr(
-            rule, "provide_automatic_options", False
-        ):
-            return self.make_default_options_response()
-        view_args = t.cast("dict[str, t.Any]", req.view_args)
-        return self.ensure_sync(self.view_functions[rule.endpoint])(**view_args)  # type: ignore[no-any-return]
+        with self.app_context():
+            for func in self.before_serving_funcs:
+                result = func()
+                if inspect.isawaitable(result):
+                    await result
+            for gen_func in self.while_serving_gens:
+                gen = gen_func()
+                await gen.__anext__()
+                self._serving_gens.append(gen)
 
-    def raise_routing_exception(self, request: Request) -> t.NoReturn:
-        """Raise the request's routing exception.
+    async def shutdown(self) -> None:
+        """Finish the :meth:`while_serving` generators (last started first),
+        then run the :meth:`after_serving` functions, in an application
+        context.
 
-        In debug mode, a 301/302 slash redirect of a request with a body
-        raises :exc:`~demijohn.debughelpers.FormDataRoutingRedirect`
-        instead, because browsers would drop the body.
+        :raises RuntimeError: if a ``while_serving`` generator yields twice.
         """
-        exc = request.routing_exception
-        if (
-            not self.debug
-            or not isinstance(exc, RequestRedirect)
-            or exc.code in {307, 308}
-            or request.method in {"GET", "HEAD", "OPTIONS"}
-        ):
-            raise exc  # type: ignore[misc]
-        from .debughelpers import FormDataRoutingRedirect
-
-        raise FormDataRoutingRedirect(request)
-
-    def make_default_options_response(self) -> Response:
-        """The response to an automatic ``OPTIONS`` request: empty, with an
-        ``Allow`` header listing the URL's methods.
-        """
-        adapter = request_ctx.url_adapter
-        methods = adapter.allowed_methods()  # type: ignore[union-attr]
-        response = self.response_class()
-        response.allow.update(methods)
-        return response
-
-    def finalize_request(
-        self,
-        rv: ft.ResponseReturnValue | HTTPException,
-        from_error_handler: bool = False,
-    ) -> Response:
-        """Turn a view's return value into the final response.
-
-        Calls :meth:`make_response` and :meth:`process_response`, then sends
-        :data:`~demijohn.signals.request_finished`. When finalising the
-        response of an error handler (``from_error_handler``), a failure is
-        logged instead of raised, so the error response still goes out.
-        """
-        response = self.make_response(rv)
-        try:
-            response = self.process_response(response)
-            if request_finished.receivers:
-                request_finished.send(
-                    self, _async_wrapper=self.ensure_sync, response=response
-                )
-        except Exception:
-            if not from_error_handler:
-                raise
-            self.logger.exception(
-                "Request finalizing failed with an error while handling an error"
-            )
-        return response
-
-    def make_response(self, rv: ft.ResponseReturnValue | HTTPException) -> Response:
-        """Convert a view's return value into a :attr:`response_class`.
-
-        Accepted values:
-
-        - a response object, returned as it is;
-        - ``str`` (encoded as UTF-8) or ``bytes``: the body;
-        - ``dict`` or ``list``: JSON, through :attr:`json`;
-        - an iterator or generator of ``str`` or ``bytes``: a streamed body;
-        - a WSGI callable, including an :exc:`HTTPException`;
-        - a tuple ``(body, status)``, ``(body, headers)`` or
-          ``(body, status, headers)``, where status is an ``int`` or a
-          string like ``"404 Not Found"`` and headers a dict, a list of
-          pairs or :class:`~werkzeug.datastructures.Headers`.
-
-        :raises TypeError: for ``None``, a tuple of another length, or a
-            value of another type, naming what was returned.
-        """
-        status: t.Any = None
-        headers: t.Any = None
-        if isinstance(rv, tuple):
-            length = len(rv)
-            if length == 3:
-                rv, status, headers = rv  # type: ignore[misc]
-            elif length == 2:
-                if isinstance(rv[1], (Headers, dict, tuple, list)):
-                    rv, headers = rv
-                else:
-                    rv, status = rv  # type: ignore[misc]
-            else:
-                raise TypeError(
-                    "The view function did not return a valid response tuple."
-                    " The tuple must have the form (body, status, headers),"
-                    f" (body, status), or (body, headers); it had {length}"
-                    " items."
-                )
-        if rv is None:
-            raise TypeError(
-                f"The view function for {request_ctx.request.endpoint!r} did"
-                " not return a valid response. The function either returned"
-                " None or ended without a return statement."
-            )
-        response_class = self.response_class
-        response: Response
-        if not isinstance(rv, response_class):
-            if isinstance(rv, (str, bytes, bytearray, cabc.Iterator)):
-                response = response_class(rv, status=status, headers=headers)
-                status = headers = None
-            elif isinstance(rv, (dict, list)):
-                response = t.cast(Response, self.json.response(rv))
-            elif isinstance(rv, BaseResponse) or callable(rv):
+        with self.app_context():
+            while self._serving_gens:
+                gen = self._serving_gens.pop()
                 try:
-                    response = response_class.force_type(  # type: ignore[assignment]
-                        rv,  # type: ignore[arg-type]
-                        request_ctx.request.environ,
-                    )
-                except TypeError as e:
-                    raise TypeError(
-                        f"{e}\nThe view function did not return a valid"
-                        " response. The return type must be a string, dict,"
-                        " list, tuple with headers or status, Response"
-                        " instance, or WSGI callable, but it was a"
-                        f" {type(rv).__name__}."
-                    ).with_traceback(sys.exc_info()[2]) from None
-            else:
-                raise TypeError(
-                    "The view function did not return a valid response. The"
-                    " return type must be a string, dict, list, tuple with"
-                    " headers or status, Response instance, or WSGI callable,"
-                    f" but it was a {type(rv).__name__}."
-                )
-        else:
-            response = rv
-        if status is not None:
-            if isinstance(status, (str, bytes, bytearray)):
-                response.status = status  # type: ignore[assignment]
-            else:
-                response.status_code = status
-        if headers:
-            response.headers.update(headers)
-        return response
-
-    def process_response(self, response: Response) -> Response:
-        """Run the ``after_request`` functions and save the session.
-
-        Functions registered with :func:`~demijohn.after_this_request` run
-        first, then the blueprints' (innermost first), then the
-        application's; each group in reverse registration order. Each gets
-        the response and returns the one to continue with.
-        """
-        ctx = request_ctx._get_current_object()  # type: ignore[attr-defined]
-        for func in ctx._after_request_functions:
-            response = self.ensure_sync(func)(response)
-        after_funcs = self.after_request_funcs
-        for name in chain(ctx.request.blueprints, (None,)):
-            if name in after_funcs:
-                for func in reversed(after_funcs[name]):
-                    response = self.ensure_sync(func)(response)
-        interface = self.session_interface
-        session_ = ctx._get_session()
-        if not interface.is_null_session(session_):
-            interface.save_session(self, session_, response)
-        return response
-
-    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:
-        """Run the ``teardown_request`` functions, then send
-        :data:`~demijohn.signals.request_tearing_down`.
-
-        Called when the request context is popped, with the unhandled
-        exception or ``None``. Blueprint functions run before the
-        application's, each group in reverse registration order. Every
-        function runs even if an earlier one raised; the first error is
-        re-raised afterwards.
-        """
-        if exc is _sentinel:
-            exc = sys.exc_info()[1]
-        funcs = self.teardown_request_funcs
-        callbacks = [
-            func
-            for name in chain(request.blueprints, (None,))
-            if name in funcs
-            for func in reversed(funcs[name])
-        ]
-        self._run_teardown_callbacks(callbacks, exc)
-        if request_tearing_down.receivers:
-            request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
-
-    def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:
-        """Run the ``teardown_appcontext`` functions in reverse order, then
-        send :data:`~demijohn.signals.appcontext_tearing_down`.
-
-        Called when the application context is popped. Every function runs
-        even if an earlier one raised; the first error is re-raised
-        afterwards.
-        """
-        if exc is _sentinel:
-            exc = sys.exc_info()[1]
-        self._run_teardown_callbacks(reversed(self.teardown_appcontext_funcs), exc)
-        if appcontext_tearing_down.receivers:
-            appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
-
-    def _run_teardown_callbacks(
-        self, callbacks: t.Iterable[ft.TeardownCallable], exc: BaseException | None
-    ) -> None:
-        # A failing clean-up must not skip the others (a database session
-        # left open because a cache clean-up raised), so collect errors.
-        errors: list[Exception] = []
-        for func in callbacks:
-            try:
-                self.ensure_sync(func)(exc)
-            except Exception as e:
-                errors.append(e)
-        if errors:
-            for extra in errors[1:]:
-                self.logger.error(
-                    "Another teardown function failed as well", exc_info=extra
-                )
-            raise errors[0]
-
-    # -- errors ------------------------------------------------------------
-
-    def _find_error_handler(
-        self, e: Exception, blueprints: list[str]
-    ) -> ft.ErrorHandlerCallable | None:
-        """The registered handler for ``e``: by status code before by class
-        only, blueprint before application, nearest class in the MRO first.
-        """
-        exc_class, code = self._get_exc_class_and_code(type(e))
-        names = (*blueprints, None)
-        spec = self.error_handler_spec
-        for c in (code, None) if code is not None else (None,):
-            for name in names:
-                handler_map = spec[name][c]
-                if not handler_map:
+                    await gen.__anext__()
+                except StopAsyncIteration:
                     continue
-                for cls in exc_class.__mro__:
-                    handler = handler_map.get(cls)
-                    if handler is not None:
-                        return handler
-        return None
+                raise RuntimeError(
+                    f"The while_serving generator {gen!r} yielded more than"
+                    " once; it must yield exactly once."
+                )
+            for func in self.after_serving_funcs:
+                result = func()
+                if inspect.isawaitable(result):
+                    await result
 
-    def trap_http_exception(self, e: Exception) -> bool:
-        """Whether an HTTP exception should be raised like any other error
-        instead of being handled as a response.
+    @contextlib.asynccontextmanager
+    async def lifespan(self) -> t.AsyncIterator[Demijohn]:
+        """An async context manager that runs :meth:`startup` on entry and
+        :meth:`shutdown` on exit: ``async with app.lifespan(): ...``.
 
-        True for all HTTP exceptions with :data:`TRAP_HTTP_EXCEPTIONS`; for
-        bad-request key errors in debug mode, or with
-        :data:`TRAP_BAD_REQUEST_ERRORS` (which defaults to trapping them
-        only in debug mode).
+        Useful in tests, and for servers without the lifespan protocol.
         """
-        if self.config["TRAP_HTTP_EXCEPTIONS"]:
-            return True
-        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
-        if (
-            trap_bad_request is None
-            and self.debug
-            and isinstance(e, BadRequestKeyError)
-        ):
-            return True
-        if trap_bad_request:
-            from werkzeug.exceptions import BadRequest
+        await self.startup()
+        try:
+            yield self
+        finally:
+            await self.shutdown()
 
-            return isinstance(e, BadRequest)
-        return False
+    @contextlib.contextmanager
+    def serving(self) -> t.Iterator[Demijohn]:
+        """The WSGI equivalent of :meth:`lifespan`: a plain context manager
+        running :meth:`startup` and :meth:`shutdown` to completion.
 
-    def should_ignore_error(self, error: BaseException | None) -> bool:
-        """Whether teardown should be told there was no error. Returns
-        ``False``; override it to hide some errors from teardown functions.
+        Use it around ``app.run()``, or from server hooks, e.g. gunicorn's
+        ``post_worker_init`` (enter) and ``worker_exit`` (exit).
         """
-        return False
-
-    def handle_http_exception(
-        self, e: HTTPException
-    ) -> HTTPException | ft.ResponseReturnValue:
-        """Handle an :exc:`~werkzeug.exceptions.HTTPException`: call its
-        registered error handler, or return it to be sent as a response.
-
-        Routing exceptions (slash redirects) and exceptions without a code
-        are returned as they are, without calling handlers.
-        """
-        if e.code is None or isinstance(e, RoutingException):
-            return e
-        handler = self._find_error_handler(e, request.blueprints)
-        if handler is None:
-            return e
-        return self.ensure_sync(handler)(e)  # type: ignore[no-any-return]
-
-    def handle_user_exception(
-        self, e: Exception
-    ) -> HTTPException | ft.ResponseReturnValue:
-        """Handle an exception raised by a view or a request hook.
-
-        HTTP exceptions go to :meth:`handle_http_exception` unless
-        :meth:`trap_http_exception` says to trap them. Other exceptions go
-        to their registered handler; without one, the exception is re-raised
-        and reaches :meth:`handle_exception`.
-        """
-        if isinstance(e, BadRequestKeyError) and (
-            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
-        ):
-            e.show_exception = True
-        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
-            return self.handle_http_exception(e)
-        handler = self._find_error_handler(e, request.blueprints)
-        if handler is None:
-            raise
-        return self.ensure_sync(handler)(e)  # type: ignore[no-any-return]
-
-    def handle_exception(self, e: Exception) -> Response:
-        """Handle an exception no error handler dealt with: a 500.
-
-        Sends :data:`~demijohn.signals.got_request_exception`. If
-        :data:`PROPAGATE_EXCEPTIONS` is true (by default in testing and
-        debug mode), re-raises the exception. Otherwise logs it with
-        :meth:`log_exception` and responds with
-        :exc:`~werkzeug.exceptions.InternalServerError`, through its error
-        handler if one is registered (the handler always receives the
-        ``InternalServerError``, with the original exception as
-        ``original_exception``).
-        """
-        exc_info = sys.exc_info()
-        if got_request_exception.receivers:
-            got_request_exception.send(
-                self, _async_wrapper=self.ensure_sync, exception=e
-            )
-        propagate = self.config["PROPAGATE_EXCEPTIONS"]
-        if propagate is None:
-            propagate = self.testing or self.debug
-        if propagate:
-            if exc_info[1] is e:
-                raise
-            raise e
-        self.log_exception(exc_info)
-        server_error: InternalServerError | ft.ResponseReturnValue
-        server_error = InternalServerError(original_exception=e)
-        handler = self._find_error_handler(server_error, request.blueprints)
-        if handler is not None:
-            server_error = self.ensure_sync(handler)(server_error)
-        return self.finalize_request(server_error, from_error_handler=True)
-
-    def log_exception(self, exc_info: _ExcInfo) -> None:
-        """Log an unhandled exception at error level on :attr:`logger`.
-        Called by :meth:`handle_exception` when it does not propagate.
-        """
-        self.logger.error(
-            f"Exception on {request.path} [{request.method}]", exc_info=exc_info
-        )
-
-    # -- sync and async --------------------------------------------------
-
-    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-        """Return ``func`` in a form the synchronous lifecycle can call:
-        unchanged when it is a plain function, wrapped with
-        :meth:`async_to_sync` when it is a coroutine function.
-
-        Every view, hook and error handler passes through it, so override it
-        to change how async code is run.
-        """
-        if inspect.iscoroutinefunction(func):
-            return self.async_to_sync(func)
-        return func
-
-    def async_to_sync(
-        self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
-    ) -> t.Callable[..., t.Any]:
-        """Wrap a coroutine function to run to completion when called; see
-        :mod:`demijohn.concurrency`.
-        """
-        return _async_to_sync(func)
+        run_coroutine(self.startup())
+        try:
+            yield self
+        finally:
+            run_coroutine(self.shutdown())
 
     # -- contexts ----------------------------------------------------------
 

@@ -31,7 +31,9 @@ if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from werkzeug.routing import MapAdapter
 
     from .app import Demijohn
+    from .lifecycle import Steps
     from .sessions import SessionMixin
+    from .websockets import Websocket
     from .wrappers import Request
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -51,6 +53,17 @@ class _AppCtxGlobals:
     def __getattr__(self, name: str) -> t.Any:
         try:
             return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    # Declared so type checkers accept ``g.user = ...`` in user code, as
+    # they do for Flask's ``g``.
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        self.__dict__[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self.__dict__[name]
         except KeyError:
             raise AttributeError(name) from None
 
@@ -123,11 +136,16 @@ class AppContext:
         :raises AssertionError: if another context was pushed on top of this
             one and not popped first.
         """
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        self.app._run_steps(self._pop_steps(exc))
+
+    def _pop_steps(self, exc: BaseException | None) -> Steps:
+        """:meth:`pop` as lifecycle steps, so the ASGI edge can await async
+        teardown functions on the event loop."""
         try:
             if len(self._cv_tokens) == 1:
-                if exc is _sentinel:
-                    exc = sys.exc_info()[1]
-                self.app.do_teardown_appcontext(exc)
+                yield from self.app._steps("do_teardown_appcontext", exc)
         finally:
             ctx = _cv_app.get()
             _cv_app.reset(self._cv_tokens.pop())
@@ -200,9 +218,15 @@ class RequestContext:
         self._cv_tokens: list[
             tuple[contextvars.Token[RequestContext], AppContext | None]
         ] = []
+        #: The :class:`~demijohn.websockets.Websocket` of a WebSocket
+        #: connection, ``None`` for an HTTP request.
+        self.websocket: Websocket | None = None
         self._streams_open = 0
         self._stream_app_ctx: AppContext | None = None
         self._deferred_app_ctx: AppContext | None = None
+        # A copy shares the request object with the original, which may
+        # still be reading it; only the original closes it.
+        self._owns_request = True
 
     @property
     def session(self) -> SessionMixin:
@@ -236,14 +260,17 @@ class RequestContext:
         """A new context for the same request object and session.
 
         Used by :func:`copy_current_request_context` to run code in another
-        thread or task with this request bound there.
+        thread or task with this request bound there. Popping the copy runs
+        teardown but does not close the request: the original owns it.
         """
-        return self.__class__(
+        copied = self.__class__(
             self.app,
             environ=self.request.environ,
             request=self.request,
             session=self._session,
         )
+        copied._owns_request = False
+        return copied
 
     def match_request(self) -> None:
         """Match the request's URL against the application's URL map.
@@ -291,6 +318,13 @@ class RequestContext:
         :raises AssertionError: if another request context was pushed on top
             of this one and not popped first.
         """
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        self.app._run_steps(self._pop_steps(exc))
+
+    def _pop_steps(self, exc: BaseException | None) -> Steps:
+        """:meth:`pop` as lifecycle steps, so the ASGI edge can await async
+        teardown functions on the event loop."""
         outermost = len(self._cv_tokens) == 1
         if outermost and self._streams_open:
             self._unbind_for_stream()
@@ -298,18 +332,17 @@ class RequestContext:
         token, app_ctx = self._cv_tokens[-1]
         try:
             if outermost:
-                if exc is _sentinel:
-                    exc = sys.exc_info()[1]
-                self.app.do_teardown_request(exc)
-                self.request.close()
+                yield from self.app._steps("do_teardown_request", exc)
+                if self._owns_request:
+                    self.request.close()
         finally:
             ctx = _cv_request.get()
             self._cv_tokens.pop()
             _cv_request.reset(token)
-            if outermost:
+            if outermost and self._owns_request:
                 self.request.environ["werkzeug.request"] = None
             if app_ctx is not None:
-                app_ctx.pop(exc)
+                yield from app_ctx._pop_steps(exc)
         if ctx is not self:
             raise AssertionError(
                 f"Popped the wrong request context: {ctx!r} instead of"
@@ -441,6 +474,20 @@ class StreamWithContext(t.Generic[t.AnyStr]):
                 close()
         finally:
             self._finish(None, tokens)
+
+    def __del__(self) -> None:
+        # A stream the view created but did not send (it aborted, or an
+        # ``after_request`` function replaced the response) is never
+        # iterated or closed by the server; without this its request would
+        # wait for the stream forever and never be torn down.
+        if getattr(self, "_finished", True):
+            return
+        try:
+            self.close()
+        except Exception:
+            self._ctx.app.logger.exception(
+                "Tearing down the request of an abandoned stream failed"
+            )
 
 
 def after_this_request(

@@ -20,6 +20,7 @@ if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .app import Demijohn
     from .ctx import AppContext, RequestContext, _AppCtxGlobals
     from .sessions import SessionMixin
+    from .websockets import Websocket
     from .wrappers import Request
 
 _NO_APP_MESSAGE = """\
@@ -69,3 +70,22 @@ request: Request = LocalProxy(  # type: ignore[assignment]
 session: SessionMixin = LocalProxy(  # type: ignore[assignment]
     _cv_request, "session", unbound_message=_NO_REQUEST_MESSAGE
 )
+
+
+def _current_websocket() -> Websocket:
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(_NO_REQUEST_MESSAGE)
+    if ctx.websocket is None:
+        raise RuntimeError(
+            "Working outside of a WebSocket connection.\n\nThe 'websocket'"
+            " proxy is only bound inside a handler registered with"
+            " '@app.websocket(rule)' and served over ASGI; this is an HTTP"
+            " request."
+        )
+    return ctx.websocket
+
+
+#: The :class:`~demijohn.websockets.Websocket` of the current WebSocket
+#: connection (a demijohn addition, as in Quart).
+websocket: Websocket = LocalProxy(_current_websocket)  # type: ignore[assignment]

@@ -131,6 +131,10 @@ class Scaffold:
         self.before_request_funcs: dict[
             ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]
         ] = defaultdict(list)
+        #: Owner → ``before_websocket`` functions, in registration order.
+        self.before_websocket_funcs: dict[
+            ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]
+        ] = defaultdict(list)
         #: Owner → ``after_request`` functions; run in reverse order.
         self.after_request_funcs: dict[
             ft.AppOrBlueprintKey, list[ft.AfterRequestCallable[t.Any]]
@@ -343,6 +347,46 @@ class Scaffold:
         On a blueprint it runs only for the blueprint's own requests.
         """
         self.before_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def websocket(
+        self, rule: str, **options: t.Any
+    ) -> t.Callable[[T_route], T_route]:
+        """Decorate an async function to handle WebSocket connections to
+        ``rule`` (a demijohn addition, named as in Quart).
+
+        The handler talks through the :data:`~demijohn.websocket` proxy and
+        receives the rule's arguments like a view. It needs an ASGI server;
+        over WSGI or plain HTTP the URL answers 426. ``options`` are those of
+        :meth:`route` except ``methods``.
+        """
+        if "methods" in options:
+            raise TypeError("WebSocket routes take no 'methods' argument.")
+
+        def decorator(f: T_route) -> T_route:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(
+                rule,
+                endpoint,
+                f,
+                websocket=True,
+                provide_automatic_options=False,
+                **options,
+            )
+            return f
+
+        return decorator
+
+    @setupmethod
+    def before_websocket(self, f: T_before_request) -> T_before_request:
+        """Register a function to run before each WebSocket handler, like
+        :meth:`before_request` for HTTP requests.
+
+        A returned value other than ``None`` refuses the connection with
+        that response (e.g. ``abort(403)`` or ``("no", 403)``).
+        """
+        self.before_websocket_funcs.setdefault(None, []).append(f)
         return f
 
     @setupmethod

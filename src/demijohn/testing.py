@@ -18,11 +18,18 @@ from urllib.parse import urlsplit
 
 import werkzeug.test
 from click.testing import CliRunner, Result
+from werkzeug.datastructures import Headers
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
+from werkzeug.wsgi import get_current_url
 
 from .cli import ScriptInfo
 from .sessions import SessionMixin
+from .testing_transport import (
+    WebsocketSession,
+    call_asgi_with_environ,
+    scope_from_environ,
+)
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import WSGIEnvironment
@@ -232,6 +239,76 @@ class DemijohnClient(Client):
     ) -> None:
         self.preserve_context = False
         self._context_stack.close()
+
+
+class ASGIClient(DemijohnClient):
+    """A test client that sends every request through the application's
+    ASGI interface instead of its WSGI one.
+
+    Same API as :class:`DemijohnClient`: requests are built the same way,
+    then turned into an ASGI ``http`` scope and body and served by
+    ``app(scope, receive, send)`` on a background event loop. Use it to
+    check that behaviour is identical under both protocols::
+
+        client = ASGIClient(app, app.response_class)
+
+    Responses are read whole before they are returned, so the request's
+    teardown has already run when a streamed response comes back.
+    """
+
+    def run_wsgi_app(
+        self, environ: WSGIEnvironment, buffered: bool = False
+    ) -> tuple[t.Iterable[bytes], str, Headers]:
+        """Serve ``environ`` through the ASGI interface; see
+        :func:`~demijohn.testing_transport.call_asgi_with_environ`."""
+        self._add_cookies_to_wsgi(environ)
+        body, status, headers = call_asgi_with_environ(
+            self.application, dict(environ)
+        )
+        url = urlsplit(get_current_url(environ))
+        self._update_cookies_from_response(
+            url.hostname or "localhost", url.path, headers.getlist("Set-Cookie")
+        )
+        return body, status, headers
+
+
+def _websocket_session(
+    client: DemijohnClient,
+    path: str,
+    subprotocols: t.Sequence[str] = (),
+    **kwargs: t.Any,
+) -> WebsocketSession:
+    headers = Headers(kwargs.pop("headers", None) or {})
+    headers.setdefault("Connection", "Upgrade")
+    headers.setdefault("Upgrade", "websocket")
+    if subprotocols:
+        headers["Sec-WebSocket-Protocol"] = ", ".join(subprotocols)
+    kwargs["environ_base"] = client._copy_environ(kwargs.get("environ_base", {}))
+    builder = EnvironBuilder(client.application, path, headers=headers, **kwargs)
+    try:
+        environ = builder.get_environ()
+    finally:
+        builder.close()
+    client._add_cookies_to_wsgi(environ)
+    scope = scope_from_environ(environ, "websocket")
+    return WebsocketSession(client.application, scope)
+
+
+def websocket(
+    self: DemijohnClient, path: str, subprotocols: t.Sequence[str] = (), **kwargs: t.Any
+) -> WebsocketSession:
+    """Open a WebSocket connection to ``path``; use the result as a context
+    manager (see :class:`~demijohn.testing_transport.WebsocketSession`).
+
+    WebSockets only exist under ASGI, so this always goes through the
+    application's ASGI interface. Cookies of the client are sent.
+    ``kwargs`` are those of :class:`EnvironBuilder` (``query_string``,
+    ``headers``, ...).
+    """
+    return _websocket_session(self, path, subprotocols, **kwargs)
+
+
+DemijohnClient.websocket = websocket  # type: ignore[attr-defined]
 
 
 class DemijohnCliRunner(CliRunner):

@@ -1,0 +1,543 @@
+"""The ASGI edge: HTTP, WebSocket and lifespan connections.
+
+Each ASGI scope type is handled by one small class, chosen by a class
+attribute of the application (:attr:`~demijohn.Demijohn.asgi_http_class`,
+:attr:`~demijohn.Demijohn.asgi_websocket_class`,
+:attr:`~demijohn.Demijohn.asgi_lifespan_class`), so a subclass can swap one.
+
+The edge only translates. It turns the scope and the received body into the
+same WSGI ``environ`` a WSGI server would build, so
+:class:`~demijohn.wrappers.Request` behaves identically under both
+protocols, and it sends the :class:`~demijohn.wrappers.Response` back. The
+request lifecycle itself is the application's, run by
+:func:`run_steps_async`: coroutine functions are awaited on the event loop,
+plain functions run in the application's worker pool.
+
+Rules for this module: it never imports the application module at runtime,
+and it never calls a view or hook except through the application's
+lifecycle steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+import tempfile
+import traceback
+import typing as t
+from functools import partial
+from urllib.parse import unquote_to_bytes
+
+from .concurrency import bind_server_loop
+from .globals import _cv_app, _cv_request
+
+if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
+    from _typeshed.wsgi import WSGIEnvironment
+
+    from .app import Demijohn
+    from .lifecycle import Steps as _Steps
+    from .wrappers import Response
+
+#: An ASGI message.
+Message = t.MutableMapping[str, t.Any]
+#: The ASGI ``receive`` callable.
+Receive = t.Callable[[], t.Awaitable[Message]]
+#: The ASGI ``send`` callable.
+Send = t.Callable[[Message], t.Awaitable[None]]
+#: An ASGI connection scope.
+Scope = t.MutableMapping[str, t.Any]
+
+#: Request bodies up to this size stay in memory; larger ones spill to a
+#: temporary file, so a large upload does not cost its size in RAM.
+SPOOL_MAX_SIZE = 1024 * 1024
+
+# Environ keys copied from ``scope["demijohn.environ"]``; the test client uses
+# this to pass Werkzeug's context-preservation hook through the ASGI edge.
+_EXTRA_ENVIRON_KEY = "demijohn.environ"
+
+
+
+async def run_steps_async(app: Demijohn, steps: _Steps) -> t.Any:
+    """Run a lifecycle step generator on the event loop.
+
+    Each step the generator yields is a ``(function, args, kwargs)`` call: a
+    coroutine function is awaited here, any other callable runs through
+    :meth:`Demijohn.run_sync <demijohn.Demijohn.run_sync>`. Its result is
+    sent back into the generator, or its exception thrown into it, exactly
+    as the synchronous driver does under WSGI.
+    """
+    is_coroutine_function = app._is_coroutine_function
+    try:
+        func, args, kwargs = next(steps)
+        while True:
+            try:
+                if is_coroutine_function(func):
+                    value = await func(*args, **kwargs)
+                elif kwargs:
+                    value = await app.run_sync(partial(func, *args, **kwargs))
+                else:
+                    value = await app.run_sync(func, *args)
+            except Exception as e:
+                func, args, kwargs = steps.throw(e)
+            else:
+                func, args, kwargs = steps.send(value)
+    except StopIteration as stop:
+        return stop.value
+
+
+def _header_environ_key(name: str) -> str:
+    key = name.upper().replace("-", "_")
+    if key in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
+        return key
+    return f"HTTP_{key}"
+
+
+def build_environ(scope: Scope, body: t.IO[bytes], content_length: int | None) -> WSGIEnvironment:
+    """Build the WSGI environ a WSGI server would give for ``scope``.
+
+    ``SCRIPT_NAME`` comes from ``root_path``; ``PATH_INFO`` is the raw path
+    without the root path, percent-decoded to bytes and carried as latin-1
+    text as :pep:`3333` says; headers become ``HTTP_*`` keys (repeated
+    headers joined with ``,``, cookies with ``;``). The original scope is
+    kept under ``asgi.scope``.
+
+    :param body: The request body, positioned at its start.
+    :param content_length: The body length to declare, or ``None`` to keep
+        the client's header.
+    """
+    root_path: str = scope.get("root_path", "")
+    raw_path: bytes | None = scope.get("raw_path")
+    if raw_path:
+        path_bytes = unquote_to_bytes(raw_path.partition(b"?")[0])
+        root_bytes = root_path.encode("utf-8")
+        if root_bytes and path_bytes.startswith(root_bytes):
+            path_bytes = path_bytes[len(root_bytes) :]
+        path_info = path_bytes.decode("latin-1")
+    else:
+        path = scope["path"]
+        if root_path and path.startswith(root_path):
+            path = path[len(root_path) :]
+        path_info = path.encode("utf-8").decode("latin-1")
+
+    server = scope.get("server") or ("localhost", None)
+    scheme = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
+    default_port = "443" if scheme in {"https", "wss"} else "80"
+    client = scope.get("client")
+    environ: dict[str, t.Any] = {
+        "REQUEST_METHOD": scope.get("method", "GET"),
+        "SCRIPT_NAME": root_path.encode("utf-8").decode("latin-1"),
+        "PATH_INFO": path_info,
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": str(server[1]) if server[1] is not None else default_port,
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": body,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "asgi.scope": scope,
+    }
+    if client:
+        environ["REMOTE_ADDR"] = client[0]
+        environ["REMOTE_PORT"] = str(client[1])
+    for raw_name, raw_value in scope.get("headers", ()):
+        key = _header_environ_key(raw_name.decode("latin-1"))
+        value = raw_value.decode("latin-1")
+        if key in environ:
+            separator = "; " if key == "HTTP_COOKIE" else ","
+            value = f"{environ[key]}{separator}{value}"
+        environ[key] = value
+    if content_length is not None:
+        environ["CONTENT_LENGTH"] = str(content_length)
+    extra = scope.get(_EXTRA_ENVIRON_KEY)
+    if extra:
+        environ.update(extra)
+    return environ  # type: ignore[return-value]
+
+
+class ASGIHTTPConnection:
+    """Serves one ASGI ``http`` scope through the application's lifecycle.
+
+    It reads the body (enforcing :data:`MAX_CONTENT_LENGTH` as it reads, and
+    spilling large bodies to disk), builds the environ, runs
+    :meth:`~demijohn.Demijohn.full_dispatch_request` (or
+    :meth:`~demijohn.Demijohn.handle_exception`) as steps, sends the
+    response, and pops the request context, which runs teardown even when
+    the client went away.
+    """
+
+    def __init__(self, app: Demijohn, scope: Scope) -> None:
+        self.app = app
+        self.scope = scope
+
+    async def __call__(self, receive: Receive, send: Send) -> None:
+        """Handle the connection until the response is sent."""
+        body = await self.read_body(receive)
+        if body is None:
+            return  # the client disconnected before sending its body
+        stream, length = body
+        environ = build_environ(self.scope, stream, length)
+        await self.handle(environ, receive, send)
+
+    async def read_body(self, receive: Receive) -> tuple[t.IO[bytes], int | None] | None:
+        """Receive the whole request body.
+
+        Returns the body as a file positioned at its start and the length to
+        declare, or ``None`` when the client disconnected first. A body
+        larger than :data:`MAX_CONTENT_LENGTH` is not read any further: the
+        declared length is then the size seen so far, so reading
+        ``request.data`` or ``request.form`` raises 413 in the view, through
+        the application's error handlers, exactly as under WSGI.
+        """
+        limit: int | None = self.app.config["MAX_CONTENT_LENGTH"]
+        declared = _declared_length(self.scope)
+        if limit is not None and declared is not None and declared > limit:
+            return io.BytesIO(), declared
+        chunks: list[bytes] = []
+        spooled: tempfile.SpooledTemporaryFile[bytes] | None = None
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                if spooled is not None:
+                    spooled.close()
+                return None
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    if spooled is not None:
+                        spooled.close()
+                    return io.BytesIO(), size
+                if spooled is None and size > SPOOL_MAX_SIZE:
+                    spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE)
+                    spooled.writelines(chunks)
+                    chunks.clear()
+                if spooled is not None:
+                    spooled.write(chunk)
+                else:
+                    chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        if spooled is not None:
+            spooled.seek(0)
+            return spooled, size
+        stream = io.BytesIO(b"".join(chunks))
+        # Keep the client's header when it matches; declare the real size
+        # when the client sent none (chunked) or a wrong one.
+        return stream, (None if declared == size else size)
+
+    async def handle(self, environ: WSGIEnvironment, receive: Receive, send: Send) -> None:
+        """Run the lifecycle for ``environ`` and send the response."""
+        app = self.app
+        ctx = app.request_context(environ)
+        error: BaseException | None = None
+        try:
+            ctx.push()
+            try:
+                response = await run_steps_async(app, app._steps("full_dispatch_request"))
+            except Exception as e:
+                error = e
+                response = await run_steps_async(app, app._steps("handle_exception", e))
+            await self.send_response(response, environ, send)
+        except BaseException as e:
+            if error is None:
+                error = e
+            raise
+        finally:
+            preserve = environ.get("werkzeug.debug.preserve_context")
+            if preserve is not None:
+                preserve(_cv_app.get())
+                preserve(_cv_request.get())
+            if error is not None and app.should_ignore_error(error):
+                error = None
+            await run_steps_async(app, ctx._pop_steps(error))
+
+    async def send_response(
+        self, response: Response, environ: WSGIEnvironment, send: Send
+    ) -> None:
+        """Send the status, headers and body of ``response``.
+
+        Bodies from async iterables are iterated on the loop; lists are sent
+        as they are; other iterables (generators that may block) are stepped
+        in the worker pool. The body iterable is always closed at the end,
+        which runs the teardown of ``stream_with_context`` streams.
+        """
+        app = self.app
+        body = response.response
+        is_async_body = hasattr(body, "__aiter__")
+        if is_async_body:
+            headers = response.get_wsgi_headers(environ)
+            status = response.status_code
+            chunks: t.Any = None
+        else:
+            chunks, status_line, header_list = response.get_wsgi_response(environ)
+            status = int(status_line.split(" ", 1)[0])
+            headers = header_list  # type: ignore[assignment]
+        raw_headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in (headers.items() if hasattr(headers, "items") else headers)  # type: ignore[union-attr]
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        try:
+            if environ["REQUEST_METHOD"] == "HEAD" or status in {204, 304}:
+                pass
+            elif is_async_body:
+                charset = "utf-8"
+                async for item in body:  # type: ignore[union-attr]
+                    data = item.encode(charset) if isinstance(item, str) else bytes(item)
+                    if data:
+                        await send({"type": "http.response.body", "body": data, "more_body": True})
+            elif isinstance(body, (list, tuple)):
+                for data in chunks:
+                    if data:
+                        await send({"type": "http.response.body", "body": data, "more_body": True})
+            else:
+                iterator = iter(chunks)
+                while True:
+                    data = await app.run_sync(next, iterator, _END)
+                    if data is _END:
+                        break
+                    if data:
+                        await send({"type": "http.response.body", "body": data, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            close = getattr(chunks if chunks is not None else body, "aclose" if is_async_body else "close", None)
+            if close is not None:
+                if is_async_body:
+                    await close()
+                else:
+                    close()
+
+
+_END = object()
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                return None
+            return length if length >= 0 else None
+    return None
+
+
+class ASGIWebsocketConnection:
+    """Serves one ASGI ``websocket`` scope.
+
+    Builds the environ of the handshake request, pushes the request context
+    with a :class:`~demijohn.websockets.Websocket` bound to
+    :data:`~demijohn.websocket`, and runs
+    :meth:`~demijohn.Demijohn.full_dispatch_websocket` as steps. A response
+    value returned before the connection was accepted (an ``abort(403)`` in
+    a ``before_websocket`` hook, an unknown URL) is sent as the HTTP
+    response refusing the handshake when the server supports that, or as
+    a close otherwise. An error after accepting closes with code 1011.
+    """
+
+    def __init__(self, app: Demijohn, scope: Scope) -> None:
+        self.app = app
+        self.scope = scope
+
+    async def __call__(self, receive: Receive, send: Send) -> None:
+        """Handle the connection until the handler returns."""
+        app = self.app
+        environ = build_environ(self.scope, io.BytesIO(), None)
+        websocket = app.websocket_class(self.scope, receive, send)
+        ctx = app.request_context(environ)
+        ctx.websocket = websocket
+        error: BaseException | None = None
+        try:
+            ctx.push()
+            try:
+                rv = await run_steps_async(app, app._steps("full_dispatch_websocket"))
+            except Exception as e:
+                error = e
+                await self.fail(websocket, e)
+                rv = None
+            if rv is not None:
+                await self.refuse(websocket, rv, environ)
+            elif not websocket.closed:
+                await websocket.close(1000)
+        finally:
+            if error is not None and app.should_ignore_error(error):
+                error = None
+            await run_steps_async(app, ctx._pop_steps(error))
+
+    async def refuse(self, websocket: t.Any, rv: t.Any, environ: WSGIEnvironment) -> None:
+        """Answer a handler's or hook's response value: as the HTTP
+        response refusing the handshake when the connection was not accepted
+        yet and the server supports it, else by closing the connection."""
+        if websocket.accepted or websocket.closed:
+            if not websocket.closed:
+                await websocket.close(1000)
+            return
+        response = self.app.make_response(rv)
+        if "websocket.http.response" not in self.scope.get("extensions", {}):
+            await websocket.close(1008 if response.status_code < 500 else 1011)
+            return
+        await websocket._ensure_connected()
+        body = response.get_data()
+        headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in response.get_wsgi_headers(environ).items()
+        ]
+        await websocket._send(
+            {"type": "websocket.http.response.start", "status": response.status_code, "headers": headers}
+        )
+        await websocket._send({"type": "websocket.http.response.body", "body": body})
+        websocket.closed = True
+
+    async def fail(self, websocket: t.Any, error: Exception) -> None:
+        """Handle an exception no error handler dealt with: log it (or
+        re-raise it when exceptions propagate, as in testing) after closing
+        the connection with code 1011, or refusing it with a 500."""
+        app = self.app
+        if not websocket.closed:
+            if websocket.accepted:
+                await websocket.close(1011)
+            else:
+                from werkzeug.exceptions import InternalServerError
+
+                await self.refuse(websocket, InternalServerError(), {})
+        propagate = app.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = app.config["TESTING"] or app.config["DEBUG"]
+        if propagate:
+            raise error
+        app.log_exception((type(error), error, error.__traceback__))
+
+
+class ProtocolDispatch:
+    """The descriptor behind :meth:`Demijohn.__call__
+    <demijohn.Demijohn.__call__>`.
+
+    Looked up on an application, it returns a callable that runs
+    :meth:`~demijohn.Demijohn.wsgi_app` when called with two arguments
+    (``environ, start_response``) and returns the coroutine of
+    :meth:`~demijohn.Demijohn.asgi_app` when called with three
+    (``scope, receive, send``).
+
+    ASGI servers tell an ASGI 3 application from an ASGI 2 one by asking
+    whether ``app.__call__`` is a coroutine function (uvicorn through
+    :func:`asyncio.iscoroutinefunction`, hypercorn through
+    :func:`inspect.iscoroutinefunction`). The returned callable answers yes
+    to both: it carries the code object of an ``async def`` with the ASGI
+    signature and the markers :func:`inspect.markcoroutinefunction` sets.
+    Calling it with no arguments raises :exc:`TypeError`, which is how
+    uvicorn tells an application from an application factory.
+    """
+
+    def __get__(self, instance: t.Any, owner: type | None = None) -> t.Any:
+        if instance is None:
+            return self
+        # PERF: one bound dispatcher per application, not one per request.
+        bound = instance.__dict__.get("_protocol_dispatch")
+        if bound is None:
+            bound = instance.__dict__["_protocol_dispatch"] = _BoundDispatch(instance)
+        return bound
+
+
+async def _asgi_call(scope: Scope, receive: Receive, send: Send) -> None:
+    """The shape of an ASGI 3 callable; only its code object is used."""
+
+
+class _BoundDispatch:
+    # These class attributes make the object look like an ``async def``
+    # function to inspect's duck-typing checks (``_signature_is_functionlike``).
+    __name__ = "__call__"
+    __qualname__ = "Demijohn.__call__"
+    __code__ = _asgi_call.__code__
+    __defaults__ = None
+    __kwdefaults__ = None
+    __annotations__: t.ClassVar[dict[str, t.Any]] = {}
+    _is_coroutine = getattr(asyncio.coroutines, "_is_coroutine", None)
+    _is_coroutine_marker = getattr(__import__("inspect"), "_is_coroutine_mark", None)
+
+    __slots__ = ("_app",)
+
+    def __init__(self, app: t.Any) -> None:
+        self._app = app
+
+    def __call__(self, *args: t.Any) -> t.Any:
+        if len(args) == 2:
+            return self._app.wsgi_app(*args)
+        if len(args) == 3:
+            return self._app.asgi_app(*args)
+        raise TypeError(
+            "A demijohn application is called by a server, as"
+            " app(environ, start_response) under WSGI or"
+            f" app(scope, receive, send) under ASGI; it got {len(args)}"
+            " arguments."
+        )
+
+
+class ASGILifespan:
+    """Runs the ASGI ``lifespan`` protocol: the application's
+    :meth:`~demijohn.Demijohn.startup` on ``lifespan.startup`` and
+    :meth:`~demijohn.Demijohn.shutdown` on ``lifespan.shutdown``.
+
+    A failing hook is reported as ``lifespan.startup.failed`` (or
+    ``shutdown.failed``) with the error's traceback as the message, so the
+    server stops with an explanation.
+    """
+
+    def __init__(self, app: Demijohn, scope: Scope) -> None:
+        self.app = app
+        self.scope = scope
+
+    async def __call__(self, receive: Receive, send: Send) -> None:
+        """Answer lifespan events until shutdown."""
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "lifespan.startup":
+                try:
+                    await self.app.startup()
+                except Exception:
+                    await send({"type": "lifespan.startup.failed", "message": traceback.format_exc()})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif kind == "lifespan.shutdown":
+                try:
+                    await self.app.shutdown()
+                except Exception:
+                    await send({"type": "lifespan.shutdown.failed", "message": traceback.format_exc()})
+                    return
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def serve_asgi(app: Demijohn, scope: Scope, receive: Receive, send: Send) -> None:
+    """Dispatch one ASGI connection to the application's connection class
+    for its scope type."""
+    kind = scope["type"]
+    token = bind_server_loop(asyncio.get_running_loop())
+    try:
+        if kind == "http":
+            await app.asgi_http_class(app, scope)(receive, send)
+        elif kind == "websocket":
+            await app.asgi_websocket_class(app, scope)(receive, send)
+        elif kind == "lifespan":
+            await app.asgi_lifespan_class(app, scope)(receive, send)
+        else:
+            raise RuntimeError(f"demijohn cannot serve ASGI scope type {kind!r}.")
+    finally:
+        token.var.reset(token)
+
+
+__all__ = [
+    "ASGIHTTPConnection",
+    "ASGILifespan",
+    "ASGIWebsocketConnection",
+    "ProtocolDispatch",
+    "build_environ",
+    "run_steps_async",
+    "serve_asgi",
+]

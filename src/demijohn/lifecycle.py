@@ -1,0 +1,744 @@
+"""The request lifecycle, written once for both protocols.
+
+:class:`Lifecycle` holds the documented, overridable steps of handling a
+request (:meth:`~Lifecycle.full_dispatch_request`,
+:meth:`~Lifecycle.preprocess_request`, :meth:`~Lifecycle.dispatch_request`,
+:meth:`~Lifecycle.handle_user_exception`, ...). :class:`~demijohn.Demijohn`
+inherits them.
+
+How one lifecycle serves sync and async code
+--------------------------------------------
+
+Each step is implemented as a *step generator*: plain code that, whenever it
+must call user code (a view, a hook, an error handler), yields the callable
+and its arguments and receives the result (or the exception) back. Two
+small drivers run these generators:
+
+- under WSGI, :meth:`Lifecycle._run_steps` calls each callable directly
+  (through :meth:`~Lifecycle.ensure_sync`, so coroutine functions run to
+  completion on the worker thread);
+- under ASGI, :func:`demijohn.asgi.run_steps_async` awaits coroutine
+  functions on the event loop and runs plain functions in the worker pool
+  (:meth:`~Lifecycle.run_sync`).
+
+The public methods keep Flask's synchronous signatures: each one runs its
+step generator with the sync driver. When a subclass overrides one of them,
+both drivers call the override instead of the built-in steps (the async
+driver runs a synchronous override in the worker pool), so an override
+applies under both protocols.
+
+Rules for this module: no protocol specifics (those live in the WSGI and
+ASGI edges) and no I/O.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import inspect
+import logging
+import sys
+import typing as t
+from itertools import chain
+from types import TracebackType
+
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import (
+    BadRequest,
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+)
+from werkzeug.routing import RequestRedirect, RoutingException, Rule, WebsocketMismatch
+from werkzeug.wrappers import Response as BaseResponse
+
+from . import typing as ft
+from .concurrency import async_to_sync as _async_to_sync
+from .concurrency import run_in_worker
+from .ctx import _sentinel
+from .globals import request, request_ctx
+from .logging import create_logger
+from .scaffold import Scaffold
+from .signals import (
+    appcontext_tearing_down,
+    got_request_exception,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
+from .wrappers import Response
+
+if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
+    from .config import Config
+    from .json.provider import JSONProvider
+    from .sessions import SessionInterface
+
+#: One call a step generator asks its driver to make: the callable, its
+#: positional arguments and its keyword arguments.
+StepCall = tuple[t.Callable[..., t.Any], tuple[t.Any, ...], t.Mapping[str, t.Any]]
+#: A step generator: yields :data:`StepCall` items, receives their results,
+#: and returns the step's result.
+Steps = t.Generator[StepCall, t.Any, t.Any]
+
+_ExcInfo = (
+    tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
+)
+
+_NO_KWARGS: t.Mapping[str, t.Any] = {}
+
+_CO_COROUTINE = inspect.CO_COROUTINE
+
+#: The lifecycle methods that have a step generator; overriding one of them
+#: in a subclass makes both drivers call the override.
+STEP_METHODS = (
+    "full_dispatch_request",
+    "preprocess_request",
+    "dispatch_request",
+    "finalize_request",
+    "process_response",
+    "handle_user_exception",
+    "handle_http_exception",
+    "handle_exception",
+    "do_teardown_request",
+    "do_teardown_appcontext",
+    "full_dispatch_websocket",
+    "preprocess_websocket",
+    "dispatch_websocket",
+)
+
+
+class UpgradeRequired(HTTPException):
+    """*426 Upgrade Required*: a WebSocket route was requested over plain
+    HTTP, or through a WSGI server, which cannot carry WebSockets."""
+
+    code = 426
+    description = (
+        "This URL serves WebSocket connections. Connect with a WebSocket"
+        " client to an ASGI server (such as uvicorn) serving this application."
+    )
+
+
+def _call_once(func: t.Callable[..., t.Any], args: tuple[t.Any, ...]) -> Steps:
+    """A step generator that makes one call: how an overridden lifecycle
+    method is run by either driver."""
+    return (yield func, args, _NO_KWARGS)
+
+
+def is_coroutine_function(func: t.Any) -> bool:
+    """Whether calling ``func`` returns a coroutine.
+
+    PERF: checks a plain function's code flags directly, which is several
+    times cheaper than :func:`inspect.iscoroutinefunction` and runs for
+    every view and hook under ASGI.
+    """
+    code = getattr(func, "__code__", None)
+    if code is not None and inspect.isfunction(func):
+        return bool(code.co_flags & _CO_COROUTINE)
+    return inspect.iscoroutinefunction(func)
+
+
+class Lifecycle(Scaffold):
+    """The overridable steps of handling a request; see the module
+    documentation for how they run under WSGI and ASGI."""
+
+    # Set by the application class; declared here for the steps that use them.
+    config: Config
+    response_class: type[Response]
+    json: JSONProvider
+    session_interface: SessionInterface
+    teardown_appcontext_funcs: list[ft.TeardownCallable]
+    _got_first_request: bool
+
+    #: The most threads that run synchronous views and hooks at once under
+    #: ASGI. Sync code beyond that waits for a free thread.
+    sync_worker_count: int = 40
+
+    #: Names of the lifecycle methods a subclass overrides; computed when the
+    #: subclass is created.
+    _overridden_steps: frozenset[str] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._overridden_steps = frozenset(
+            name
+            for name in STEP_METHODS
+            if getattr(cls, name) is not getattr(Lifecycle, name)
+        )
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The application's :class:`logging.Logger`, named after
+        :attr:`name`; see :func:`~demijohn.logging.create_logger`."""
+        logger = self.__dict__.get("_logger")
+        if logger is None:
+            logger = self.__dict__["_logger"] = create_logger(self)  # type: ignore[arg-type]
+        return t.cast(logging.Logger, logger)
+
+    # -- drivers -----------------------------------------------------------
+
+    def _steps(self, name: str, *args: t.Any) -> Steps:
+        """The step generator of lifecycle method ``name``: the built-in one,
+        or a single call of the method when a subclass (or the instance)
+        overrides it."""
+        if name in self._overridden_steps or name in self.__dict__:
+            return _call_once(getattr(self, name), args)
+        return _STEP_IMPLEMENTATIONS[name](self, *args)  # type: ignore[no-any-return]
+
+    def _run_steps(self, steps: Steps) -> t.Any:
+        """The synchronous driver: make each call the steps ask for, through
+        :meth:`ensure_sync`, and return the steps' result."""
+        ensure_sync = self.ensure_sync
+        try:
+            func, args, kwargs = next(steps)
+            while True:
+                try:
+                    value = ensure_sync(func)(*args, **kwargs)
+                except Exception as e:
+                    func, args, kwargs = steps.throw(e)
+                else:
+                    func, args, kwargs = steps.send(value)
+        except StopIteration as stop:
+            return stop.value
+
+    def _is_coroutine_function(self, func: t.Any) -> bool:
+        return is_coroutine_function(func)
+
+    async def run_sync(self, func: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
+        """Run a synchronous callable from the ASGI path and return its
+        result.
+
+        Called for every sync view, hook and error handler under ASGI. The
+        default runs it in a worker thread (at most
+        :attr:`sync_worker_count` at once) with the current context copied,
+        so it may block without stalling the event loop. Override it to run
+        some callables inline, for example cheap hooks.
+        """
+        return await run_in_worker(self, func, *args)
+
+    # -- the steps -----------------------------------------------------------
+
+    def full_dispatch_request(self) -> Response:
+        """Run one request from ``before_request`` to the final response.
+
+        Sends :data:`~demijohn.signals.request_started`, runs
+        :meth:`preprocess_request` and :meth:`dispatch_request`, passes an
+        exception to :meth:`handle_user_exception`, and finishes with
+        :meth:`finalize_request`. Called by both the WSGI and the ASGI edge.
+        """
+        return t.cast(Response, self._run_steps(self._full_dispatch_request_steps()))
+
+    def _full_dispatch_request_steps(self) -> Steps:
+        self._got_first_request = True
+        try:
+            if request_started.receivers:
+                request_started.send(self, _async_wrapper=self.ensure_sync)
+            rv = yield from self._steps("preprocess_request")
+            if rv is None:
+                rv = yield from self._steps("dispatch_request")
+        except Exception as e:
+            rv = yield from self._steps("handle_user_exception", e)
+        return (yield from self._steps("finalize_request", rv))
+
+    def preprocess_request(self) -> ft.ResponseReturnValue | None:
+        """Run URL value preprocessors, then ``before_request`` functions.
+
+        The application's run first, then those of the request's blueprints,
+        outermost first. If a ``before_request`` function returns a value,
+        it is returned and the view is skipped.
+        """
+        return self._run_steps(self._preprocess_request_steps())  # type: ignore[no-any-return]
+
+    def _preprocess_request_steps(self) -> Steps:
+        return (yield from self._run_before_hooks(self.before_request_funcs))
+
+    def _run_before_hooks(
+        self, hooks: dict[ft.AppOrBlueprintKey, list[t.Any]]
+    ) -> Steps:
+        req = request_ctx.request
+        names = (None, *reversed(req.blueprints))
+        preprocessors = self.url_value_preprocessors
+        for name in names:
+            if name in preprocessors:
+                for url_func in preprocessors[name]:
+                    url_func(req.endpoint, req.view_args)
+        for name in names:
+            if name in hooks:
+                for before_func in hooks[name]:
+                    rv = yield before_func, (), _NO_KWARGS
+                    if rv is not None:
+                        return rv
+        return None
+
+    def dispatch_request(self) -> ft.ResponseReturnValue:
+        """Call the view of the matched endpoint and return its value.
+
+        Raises the routing exception (404, 405, redirect) if matching
+        failed, answers ``OPTIONS`` automatically where the rule provides
+        it, and answers 426 for a WebSocket route requested over HTTP. The
+        return value is not yet a response; see :meth:`make_response`.
+        """
+        return self._run_steps(self._dispatch_request_steps())  # type: ignore[no-any-return]
+
+    def _dispatch_request_steps(self) -> Steps:
+        req = request_ctx.request
+        if req.routing_exception is not None:
+            if isinstance(req.routing_exception, WebsocketMismatch):
+                # Only a WebSocket route matched this plain HTTP request.
+                raise UpgradeRequired()
+            self.raise_routing_exception(req)
+        rule = t.cast(Rule, req.url_rule)
+        if req.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+            return self.make_default_options_response()
+        if rule.websocket:
+            raise UpgradeRequired()
+        view_args = t.cast("dict[str, t.Any]", req.view_args)
+        return (yield self.view_functions[rule.endpoint], (), view_args)
+
+    def raise_routing_exception(self, request: t.Any) -> t.NoReturn:
+        """Raise the request's routing exception.
+
+        In debug mode, a 301/302 slash redirect of a request with a body
+        raises :exc:`~demijohn.debughelpers.FormDataRoutingRedirect`
+        instead, because browsers would drop the body.
+        """
+        exc = request.routing_exception
+        if (
+            not self.config["DEBUG"]
+            or not isinstance(exc, RequestRedirect)
+            or exc.code in {307, 308}
+            or request.method in {"GET", "HEAD", "OPTIONS"}
+        ):
+            raise exc
+        from .debughelpers import FormDataRoutingRedirect
+
+        raise FormDataRoutingRedirect(request)
+
+    def make_default_options_response(self) -> Response:
+        """The response to an automatic ``OPTIONS`` request: empty, with an
+        ``Allow`` header listing the URL's methods."""
+        adapter = request_ctx.url_adapter
+        methods = adapter.allowed_methods()  # type: ignore[union-attr]
+        response = self.response_class()
+        response.allow.update(methods)
+        return response
+
+    def finalize_request(
+        self,
+        rv: ft.ResponseReturnValue | HTTPException,
+        from_error_handler: bool = False,
+    ) -> Response:
+        """Turn a view's return value into the final response.
+
+        Calls :meth:`make_response` and :meth:`process_response`, then sends
+        :data:`~demijohn.signals.request_finished`. When finalising the
+        response of an error handler (``from_error_handler``), a failure is
+        logged instead of raised, so the error response still goes out.
+        """
+        steps = self._finalize_request_steps(rv, from_error_handler)
+        return t.cast(Response, self._run_steps(steps))
+
+    def _finalize_request_steps(
+        self, rv: t.Any, from_error_handler: bool = False
+    ) -> Steps:
+        response = self.make_response(rv)
+        try:
+            response = yield from self._steps("process_response", response)
+            if request_finished.receivers:
+                request_finished.send(
+                    self, _async_wrapper=self.ensure_sync, response=response
+                )
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception(
+                "Request finalizing failed with an error while handling an error"
+            )
+        return response
+
+    def make_response(self, rv: ft.ResponseReturnValue | HTTPException) -> Response:
+        """Convert a view's return value into a :attr:`response_class`.
+
+        Accepted values:
+
+        - a response object, returned as it is;
+        - ``str`` (encoded as UTF-8) or ``bytes``: the body;
+        - ``dict`` or ``list``: JSON, through :attr:`json`;
+        - an iterator or generator of ``str`` or ``bytes``, or an async
+          iterable of them: a streamed body;
+        - a WSGI callable, including an :exc:`HTTPException`;
+        - a tuple ``(body, status)``, ``(body, headers)`` or
+          ``(body, status, headers)``, where status is an ``int`` or a
+          string like ``"404 Not Found"`` and headers a dict, a list of
+          pairs or :class:`~werkzeug.datastructures.Headers`.
+
+        :raises TypeError: for ``None``, a tuple of another length, or a
+            value of another type, naming what was returned.
+        """
+        status: t.Any = None
+        headers: t.Any = None
+        if isinstance(rv, tuple):
+            length = len(rv)
+            if length == 3:
+                rv, status, headers = rv  # type: ignore[misc]
+            elif length == 2:
+                if isinstance(rv[1], (Headers, dict, tuple, list)):
+                    rv, headers = rv
+                else:
+                    rv, status = rv  # type: ignore[misc]
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response tuple."
+                    " The tuple must have the form (body, status, headers),"
+                    f" (body, status), or (body, headers); it had {length}"
+                    " items."
+                )
+        if rv is None:
+            raise TypeError(
+                f"The view function for {request_ctx.request.endpoint!r} did"
+                " not return a valid response. The function either returned"
+                " None or ended without a return statement."
+            )
+        response_class = self.response_class
+        response: Response
+        if not isinstance(rv, response_class):
+            if isinstance(rv, (str, bytes, bytearray, cabc.Iterator)) or hasattr(
+                rv, "__aiter__"
+            ):
+                response = response_class(rv, status=status, headers=headers)  # type: ignore[arg-type]
+                status = headers = None
+            elif isinstance(rv, (dict, list)):
+                response = t.cast(Response, self.json.response(rv))
+            elif isinstance(rv, BaseResponse) or callable(rv):
+                try:
+                    response = response_class.force_type(  # type: ignore[assignment]
+                        rv,  # type: ignore[arg-type]
+                        request_ctx.request.environ,
+                    )
+                except TypeError as e:
+                    raise TypeError(
+                        f"{e}\nThe view function did not return a valid"
+                        " response. The return type must be a string, dict,"
+                        " list, tuple with headers or status, Response"
+                        " instance, or WSGI callable, but it was a"
+                        f" {type(rv).__name__}."
+                    ).with_traceback(sys.exc_info()[2]) from None
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response. The"
+                    " return type must be a string, dict, list, tuple with"
+                    " headers or status, Response instance, or WSGI callable,"
+                    f" but it was a {type(rv).__name__}."
+                )
+        else:
+            response = rv
+        if status is not None:
+            if isinstance(status, (str, bytes, bytearray)):
+                response.status = status  # type: ignore[assignment]
+            else:
+                response.status_code = status
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    def process_response(self, response: Response) -> Response:
+        """Run the ``after_request`` functions and save the session.
+
+        Functions registered with :func:`~demijohn.after_this_request` run
+        first, then the blueprints' (innermost first), then the
+        application's; each group in reverse registration order. Each gets
+        the response and returns the one to continue with.
+        """
+        return t.cast(Response, self._run_steps(self._process_response_steps(response)))
+
+    def _process_response_steps(self, response: Response) -> Steps:
+        ctx = request_ctx._get_current_object()  # type: ignore[attr-defined]
+        for func in ctx._after_request_functions:
+            response = yield func, (response,), _NO_KWARGS
+        after_funcs = self.after_request_funcs
+        for name in chain(ctx.request.blueprints, (None,)):
+            if name in after_funcs:
+                for func in reversed(after_funcs[name]):
+                    response = yield func, (response,), _NO_KWARGS
+        interface = self.session_interface
+        session_ = ctx._get_session()
+        if not interface.is_null_session(session_):
+            interface.save_session(self, session_, response)  # type: ignore[arg-type]
+        return response
+
+    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:
+        """Run the ``teardown_request`` functions, then send
+        :data:`~demijohn.signals.request_tearing_down`.
+
+        Called when the request context is popped, with the unhandled
+        exception or ``None``. Blueprint functions run before the
+        application's, each group in reverse registration order. Every
+        function runs even if an earlier one raised; the first error is
+        re-raised afterwards.
+        """
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        self._run_steps(self._do_teardown_request_steps(exc))
+
+    def _do_teardown_request_steps(self, exc: BaseException | None) -> Steps:
+        funcs = self.teardown_request_funcs
+        callbacks = [
+            func
+            for name in chain(request.blueprints, (None,))
+            if name in funcs
+            for func in reversed(funcs[name])
+        ]
+        yield from self._teardown_steps(callbacks, exc)
+        if request_tearing_down.receivers:
+            request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:
+        """Run the ``teardown_appcontext`` functions in reverse order, then
+        send :data:`~demijohn.signals.appcontext_tearing_down`.
+
+        Called when the application context is popped. Every function runs
+        even if an earlier one raised; the first error is re-raised
+        afterwards.
+        """
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        self._run_steps(self._do_teardown_appcontext_steps(exc))
+
+    def _do_teardown_appcontext_steps(self, exc: BaseException | None) -> Steps:
+        yield from self._teardown_steps(reversed(self.teardown_appcontext_funcs), exc)
+        if appcontext_tearing_down.receivers:
+            appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    def _teardown_steps(
+        self, callbacks: t.Iterable[ft.TeardownCallable], exc: BaseException | None
+    ) -> Steps:
+        # A failing clean-up must not skip the others (a database session
+        # left open because a cache clean-up raised), so collect errors.
+        errors: list[Exception] = []
+        for func in callbacks:
+            try:
+                yield func, (exc,), _NO_KWARGS
+            except Exception as e:
+                errors.append(e)
+        if errors:
+            for extra in errors[1:]:
+                self.logger.error(
+                    "Another teardown function failed as well", exc_info=extra
+                )
+            raise errors[0]
+
+    # -- websockets --------------------------------------------------------
+
+    def full_dispatch_websocket(self) -> ft.ResponseReturnValue | None:
+        """Run one WebSocket connection's hooks and handler.
+
+        Runs :meth:`preprocess_websocket` and :meth:`dispatch_websocket`,
+        passing an exception to :meth:`handle_user_exception`. Returns
+        ``None`` when the handler ran to its end (or the client
+        disconnected), or a response value, which the ASGI edge sends as the
+        HTTP response refusing the connection (before it was accepted).
+        """
+        return self._run_steps(self._full_dispatch_websocket_steps())  # type: ignore[no-any-return]
+
+    def _full_dispatch_websocket_steps(self) -> Steps:
+        from .websockets import WebsocketDisconnect
+
+        self._got_first_request = True
+        try:
+            rv = yield from self._steps("preprocess_websocket")
+            if rv is None:
+                rv = yield from self._steps("dispatch_websocket")
+        except WebsocketDisconnect:
+            return None
+        except Exception as e:
+            rv = yield from self._steps("handle_user_exception", e)
+        return rv
+
+    def preprocess_websocket(self) -> ft.ResponseReturnValue | None:
+        """Run URL value preprocessors, then ``before_websocket`` functions,
+        in the order :meth:`preprocess_request` uses. A returned value
+        refuses the connection with that response."""
+        return self._run_steps(self._preprocess_websocket_steps())  # type: ignore[no-any-return]
+
+    def _preprocess_websocket_steps(self) -> Steps:
+        return (yield from self._run_before_hooks(self.before_websocket_funcs))
+
+    def dispatch_websocket(self) -> ft.ResponseReturnValue | None:
+        """Call the WebSocket handler of the matched endpoint.
+
+        Raises the routing exception when matching failed (for example an
+        HTTP-only URL requested as a WebSocket: 400).
+        """
+        return self._run_steps(self._dispatch_websocket_steps())  # type: ignore[no-any-return]
+
+    def _dispatch_websocket_steps(self) -> Steps:
+        req = request_ctx.request
+        if req.routing_exception is not None:
+            raise req.routing_exception
+        rule = t.cast(Rule, req.url_rule)
+        view_args = t.cast("dict[str, t.Any]", req.view_args)
+        return (yield self.view_functions[rule.endpoint], (), view_args)
+
+    # -- errors ------------------------------------------------------------
+
+    def _find_error_handler(
+        self, e: Exception, blueprints: list[str]
+    ) -> ft.ErrorHandlerCallable | None:
+        """The registered handler for ``e``: by status code before by class
+        only, blueprint before application, nearest class in the MRO first."""
+        exc_class, code = self._get_exc_class_and_code(type(e))
+        names = (*blueprints, None)
+        spec = self.error_handler_spec
+        for c in (code, None) if code is not None else (None,):
+            for name in names:
+                handler_map = spec[name][c]
+                if not handler_map:
+                    continue
+                for cls in exc_class.__mro__:
+                    handler = handler_map.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    def trap_http_exception(self, e: Exception) -> bool:
+        """Whether an HTTP exception should be raised like any other error
+        instead of being handled as a response.
+
+        True for all HTTP exceptions with :data:`TRAP_HTTP_EXCEPTIONS`; for
+        bad-request key errors in debug mode, or with
+        :data:`TRAP_BAD_REQUEST_ERRORS` (which defaults to trapping them
+        only in debug mode).
+        """
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if (
+            trap_bad_request is None
+            and self.config["DEBUG"]
+            and isinstance(e, BadRequestKeyError)
+        ):
+            return True
+        if trap_bad_request:
+            return isinstance(e, BadRequest)
+        return False
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        """Whether teardown should be told there was no error. Returns
+        ``False``; override it to hide some errors from teardown functions."""
+        return False
+
+    def handle_http_exception(
+        self, e: HTTPException
+    ) -> HTTPException | ft.ResponseReturnValue:
+        """Handle an :exc:`~werkzeug.exceptions.HTTPException`: call its
+        registered error handler, or return it to be sent as a response.
+
+        Routing exceptions (slash redirects) and exceptions without a code
+        are returned as they are, without calling handlers.
+        """
+        return self._run_steps(self._handle_http_exception_steps(e))  # type: ignore[no-any-return]
+
+    def _handle_http_exception_steps(self, e: HTTPException) -> Steps:
+        if e.code is None or isinstance(e, RoutingException):
+            return e
+        handler = self._find_error_handler(e, request.blueprints)
+        if handler is None:
+            return e
+        return (yield handler, (e,), _NO_KWARGS)
+
+    def handle_user_exception(
+        self, e: Exception
+    ) -> HTTPException | ft.ResponseReturnValue:
+        """Handle an exception raised by a view or a request hook.
+
+        HTTP exceptions go to :meth:`handle_http_exception` unless
+        :meth:`trap_http_exception` says to trap them. Other exceptions go
+        to their registered handler; without one, the exception is re-raised
+        and reaches :meth:`handle_exception`.
+        """
+        return self._run_steps(self._handle_user_exception_steps(e))  # type: ignore[no-any-return]
+
+    def _handle_user_exception_steps(self, e: Exception) -> Steps:
+        if isinstance(e, BadRequestKeyError) and (
+            self.config["DEBUG"] or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            e.show_exception = True
+        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
+            return (yield from self._steps("handle_http_exception", e))
+        handler = self._find_error_handler(e, request.blueprints)
+        if handler is None:
+            raise e
+        return (yield handler, (e,), _NO_KWARGS)
+
+    def handle_exception(self, e: Exception) -> Response:
+        """Handle an exception no error handler dealt with: a 500.
+
+        Sends :data:`~demijohn.signals.got_request_exception`. If
+        :data:`PROPAGATE_EXCEPTIONS` is true (by default in testing and
+        debug mode), re-raises the exception. Otherwise logs it with
+        :meth:`log_exception` and responds with
+        :exc:`~werkzeug.exceptions.InternalServerError`, through its error
+        handler if one is registered (the handler always receives the
+        ``InternalServerError``, with the original exception as
+        ``original_exception``).
+        """
+        return t.cast(Response, self._run_steps(self._handle_exception_steps(e)))
+
+    def _handle_exception_steps(self, e: Exception) -> Steps:
+        if got_request_exception.receivers:
+            got_request_exception.send(self, _async_wrapper=self.ensure_sync, exception=e)
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.config["TESTING"] or self.config["DEBUG"]
+        if propagate:
+            raise e
+        self.log_exception((type(e), e, e.__traceback__))
+        server_error: t.Any = InternalServerError(original_exception=e)
+        handler = self._find_error_handler(server_error, request.blueprints)
+        if handler is not None:
+            server_error = yield handler, (server_error,), _NO_KWARGS
+        return (yield from self._steps("finalize_request", server_error, True))
+
+    def log_exception(self, exc_info: _ExcInfo) -> None:
+        """Log an unhandled exception at error level on :attr:`logger`.
+        Called by :meth:`handle_exception` when it does not propagate."""
+        self.logger.error(
+            f"Exception on {request.path} [{request.method}]", exc_info=exc_info
+        )
+
+    # -- sync and async --------------------------------------------------
+
+    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """Return ``func`` in a form synchronous code can call: unchanged
+        when it is a plain function, wrapped with :meth:`async_to_sync` when
+        it is a coroutine function.
+
+        The WSGI path calls every view, hook and error handler through it,
+        so override it to change how async code runs under WSGI. The ASGI
+        path awaits coroutine functions directly instead.
+        """
+        if is_coroutine_function(func):
+            return self.async_to_sync(func)
+        return func
+
+    def async_to_sync(
+        self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
+    ) -> t.Callable[..., t.Any]:
+        """Wrap a coroutine function to run to completion when called; see
+        :mod:`demijohn.concurrency`."""
+        return _async_to_sync(func)
+
+
+_STEP_IMPLEMENTATIONS: dict[str, t.Callable[..., Steps]] = {
+    "full_dispatch_request": Lifecycle._full_dispatch_request_steps,
+    "preprocess_request": Lifecycle._preprocess_request_steps,
+    "dispatch_request": Lifecycle._dispatch_request_steps,
+    "finalize_request": Lifecycle._finalize_request_steps,
+    "process_response": Lifecycle._process_response_steps,
+    "handle_user_exception": Lifecycle._handle_user_exception_steps,
+    "handle_http_exception": Lifecycle._handle_http_exception_steps,
+    "handle_exception": Lifecycle._handle_exception_steps,
+    "do_teardown_request": Lifecycle._do_teardown_request_steps,
+    "do_teardown_appcontext": Lifecycle._do_teardown_appcontext_steps,
+    "full_dispatch_websocket": Lifecycle._full_dispatch_websocket_steps,
+    "preprocess_websocket": Lifecycle._preprocess_websocket_steps,
+    "dispatch_websocket": Lifecycle._dispatch_websocket_steps,
+}
