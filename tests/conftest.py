@@ -9,7 +9,7 @@ import pytest
 
 from demijohn import Demijohn
 from demijohn.globals import _cv_app, _cv_request
-from demijohn.testing import DemijohnClient
+from demijohn.testing import ASGIClient, DemijohnClient
 
 
 @pytest.fixture(autouse=True)
@@ -31,13 +31,28 @@ def app() -> Demijohn:
     return application
 
 
-@pytest.fixture
-def client(app: Demijohn) -> DemijohnClient:
-    return app.test_client()
+@pytest.fixture(params=["wsgi", "asgi"])
+def protocol(request: pytest.FixtureRequest) -> str:
+    """The protocol request-handling tests are served through: every test
+    using ``client`` or ``make_client`` runs once under each."""
+    return t.cast(str, request.param)
+
+
+def _client_for(
+    application: Demijohn, protocol: str, **kwargs: t.Any
+) -> DemijohnClient:
+    if protocol == "asgi":
+        return ASGIClient(application, application.response_class, **kwargs)
+    return application.test_client(**kwargs)
 
 
 @pytest.fixture
-def make_client() -> t.Callable[[Demijohn], DemijohnClient]:
+def client(app: Demijohn, protocol: str) -> DemijohnClient:
+    return _client_for(app, protocol)
+
+
+@pytest.fixture
+def make_client(protocol: str) -> t.Callable[..., DemijohnClient]:
     """Build a test client for an application made inside a test.
 
     Request-handling tests use this (or ``client``) rather than calling
@@ -46,6 +61,6 @@ def make_client() -> t.Callable[[Demijohn], DemijohnClient]:
     """
 
     def build(application: Demijohn, **kwargs: t.Any) -> DemijohnClient:
-        return application.test_client(**kwargs)
+        return _client_for(application, protocol, **kwargs)
 
     return build

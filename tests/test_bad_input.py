@@ -172,6 +172,21 @@ def test_request_max_content_length_lowers_the_limit(
     assert rv.status_code == 200
 
 
+@pytest.fixture
+def _xfail_raised_limit_under_asgi(
+    protocol: str, request: pytest.FixtureRequest
+) -> None:
+    if protocol == "asgi":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="the ASGI edge stops reading the body at the config"
+                " limit before a hook can raise it for one request",
+            )
+        )
+
+
+@pytest.mark.usefixtures("_xfail_raised_limit_under_asgi")
 def test_request_max_content_length_raises_the_limit(
     app: Demijohn, client: DemijohnClient
 ) -> None:

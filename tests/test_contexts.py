@@ -363,6 +363,39 @@ def test_after_this_request_can_replace_response(
     assert response.text == "replaced"
 
 
+def test_after_this_request_from_short_circuiting_hook(
+    app: Demijohn, client: DemijohnClient
+) -> None:
+    @app.before_request
+    def deny() -> tuple[str, int]:
+        @after_this_request
+        def mark(response: Response) -> Response:
+            response.headers["X-Denied"] = "yes"
+            return response
+
+        return "denied", 403
+
+    app.route("/")(lambda: "view")
+    response = client.get("/")
+    assert response.status_code == 403
+    assert response.headers["X-Denied"] == "yes"
+
+
+def test_after_this_request_async_function(
+    app: Demijohn, client: DemijohnClient
+) -> None:
+    @app.route("/")
+    def index() -> str:
+        @after_this_request
+        async def mark(response: Response) -> Response:
+            response.headers["X-Async"] = request.path
+            return response
+
+        return "ok"
+
+    assert client.get("/").headers["X-Async"] == "/"
+
+
 def test_after_this_request_outside_request(app: Demijohn) -> None:
     with pytest.raises(RuntimeError, match="request context"):
         after_this_request(lambda response: response)
@@ -537,3 +570,41 @@ def test_context_not_visible_in_a_new_thread(app: Demijohn) -> None:
         thread.start()
         thread.join()
     assert seen == [False]
+
+
+def test_failed_push_leaves_nothing_bound(app: Demijohn) -> None:
+    from demijohn import appcontext_pushed
+
+    def broken(sender: object, **kwargs: object) -> None:
+        raise LookupError("receiver failed")
+
+    with appcontext_pushed.connected_to(broken, app):
+        with pytest.raises(LookupError, match="receiver failed"), app.app_context():
+            pass  # pragma: no cover - the push fails
+        assert _cv_app.get(None) is None
+        with pytest.raises(LookupError), app.test_request_context():
+            pass  # pragma: no cover - the push fails
+        assert _cv_app.get(None) is None
+        assert _cv_request.get(None) is None
+    with app.app_context():
+        assert current_app._get_current_object() is app  # type: ignore[attr-defined]
+
+
+def test_failed_push_during_request_raises_the_real_error(
+    app: Demijohn, client: DemijohnClient
+) -> None:
+    from demijohn import appcontext_pushed
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.route("/")(lambda: "ok")
+
+    def broken(sender: object, **kwargs: object) -> None:
+        raise LookupError("receiver failed")
+
+    with (
+        appcontext_pushed.connected_to(broken, app),
+        pytest.raises(LookupError, match="receiver failed"),
+    ):
+        client.get("/")
+    assert _cv_app.get(None) is None
+    assert client.get("/").text == "ok"

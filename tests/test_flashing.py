@@ -49,7 +49,9 @@ def fapp(app: Demijohn) -> Demijohn:
     return app
 
 
-def test_messages_are_shown_on_next_request(fapp: Demijohn, make_client: MakeClient) -> None:
+def test_messages_are_shown_on_next_request(
+    fapp: Demijohn, make_client: MakeClient
+) -> None:
     client = make_client(fapp)
     assert client.get("/flash").text == "flashed"
     assert client.get("/messages").text == repr(
@@ -83,13 +85,19 @@ def test_category_filter(fapp: Demijohn, make_client: MakeClient) -> None:
     assert client.get("/filtered").text == "['careful', 'broken']"
 
 
-def test_category_filter_with_categories(fapp: Demijohn, make_client: MakeClient) -> None:
+def test_category_filter_with_categories(
+    fapp: Demijohn, make_client: MakeClient
+) -> None:
     client = make_client(fapp)
     client.get("/flash")
-    assert client.get("/filtered-categories").text == repr([("info", Markup("<b>bold</b>"))])
+    assert client.get("/filtered-categories").text == repr(
+        [("info", Markup("<b>bold</b>"))]
+    )
 
 
-def test_filtered_read_still_consumes_all(fapp: Demijohn, make_client: MakeClient) -> None:
+def test_filtered_read_still_consumes_all(
+    fapp: Demijohn, make_client: MakeClient
+) -> None:
     client = make_client(fapp)
     client.get("/flash")
     client.get("/filtered")
@@ -149,7 +157,9 @@ def test_same_list_within_one_request_consumes_session(
     assert client.get("/read").text == "[]"
 
 
-def test_flash_then_read_in_same_request(app: Demijohn, make_client: MakeClient) -> None:
+def test_flash_then_read_in_same_request(
+    app: Demijohn, make_client: MakeClient
+) -> None:
     @app.route("/")
     def index() -> str:
         flash("now")
@@ -193,7 +203,9 @@ def test_flash_survives_redirect(app: Demijohn, make_client: MakeClient) -> None
     assert response.text == "[('success', 'Saved!')]"
 
 
-def test_messages_accumulate_over_requests(app: Demijohn, make_client: MakeClient) -> None:
+def test_messages_accumulate_over_requests(
+    app: Demijohn, make_client: MakeClient
+) -> None:
     @app.route("/flash/<text>")
     def do_flash(text: str) -> str:
         flash(text)
@@ -206,7 +218,9 @@ def test_messages_accumulate_over_requests(app: Demijohn, make_client: MakeClien
     assert client.get("/messages").text == "['a', 'b']"
 
 
-def test_flash_without_secret_key_raises(app: Demijohn, make_client: MakeClient) -> None:
+def test_flash_without_secret_key_raises(
+    app: Demijohn, make_client: MakeClient
+) -> None:
     app.secret_key = None
 
     @app.route("/")

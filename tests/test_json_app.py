@@ -247,7 +247,9 @@ def test_custom_default_function(make_client: MakeClient) -> None:
             return DefaultJSONProvider.default(o)
 
     application = make_app(Provider)
-    application.add_url_rule("/", "index", lambda: {"s": {3, 1}, "d": decimal.Decimal(2)})
+    application.add_url_rule(
+        "/", "index", lambda: {"s": {3, 1}, "d": decimal.Decimal(2)}
+    )
     assert make_client(application).get("/").json == {"d": "2", "s": [1, 3]}
 
 
@@ -347,7 +349,9 @@ def test_invalid_json_body_is_400(app: Demijohn, make_client: MakeClient) -> Non
     assert response.status_code == 400
 
 
-def test_get_json_wrong_content_type_is_415(app: Demijohn, make_client: MakeClient) -> None:
+def test_get_json_wrong_content_type_is_415(
+    app: Demijohn, make_client: MakeClient
+) -> None:
     @app.route("/", methods=["POST"])
     def index() -> t.Any:
         return {"got": request.get_json()}
@@ -396,7 +400,9 @@ def test_tojson_filter_calls_app_json_dumps() -> None:
 # -- the session serializer ----------------------------------------------------
 
 
-def test_tagged_session_values_round_trip(app: Demijohn, make_client: MakeClient) -> None:
+def test_tagged_session_values_round_trip(
+    app: Demijohn, make_client: MakeClient
+) -> None:
     moment = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
     ident = uuid.uuid4()
     values = {

@@ -93,7 +93,9 @@ def test_session_persists_across_requests(
     assert client.get("/all").text == "[('role', 'admin'), ('user', 'ann')]"
 
 
-def test_session_cookie_is_signed_not_plain(sapp: Demijohn, make_client: MakeClient) -> None:
+def test_session_cookie_is_signed_not_plain(
+    sapp: Demijohn, make_client: MakeClient
+) -> None:
     client = make_client(sapp)
     client.get("/set/user/ann")
     cookie = client.get_cookie("session")
@@ -102,7 +104,9 @@ def test_session_cookie_is_signed_not_plain(sapp: Demijohn, make_client: MakeCli
     assert cookie.http_only
 
 
-def test_unmodified_session_is_not_resent(sapp: Demijohn, make_client: MakeClient) -> None:
+def test_unmodified_session_is_not_resent(
+    sapp: Demijohn, make_client: MakeClient
+) -> None:
     client = make_client(sapp)
     client.get("/set/user/ann")
     response = client.get("/get/user")
@@ -227,7 +231,9 @@ def test_vary_cookie_is_added_to_existing_vary(
     assert response.vary.as_set() == {"accept-encoding", "cookie"}
 
 
-def test_writing_session_adds_vary_cookie(sapp: Demijohn, make_client: MakeClient) -> None:
+def test_writing_session_adds_vary_cookie(
+    sapp: Demijohn, make_client: MakeClient
+) -> None:
     response = make_client(sapp).get("/set/a/b")
     assert "Cookie" in response.vary
 
@@ -235,7 +241,9 @@ def test_writing_session_adds_vary_cookie(sapp: Demijohn, make_client: MakeClien
 # -- deleting -----------------------------------------------------------------
 
 
-def test_clearing_session_deletes_cookie(sapp: Demijohn, make_client: MakeClient) -> None:
+def test_clearing_session_deletes_cookie(
+    sapp: Demijohn, make_client: MakeClient
+) -> None:
     client = make_client(sapp)
     client.get("/set/user/ann")
     response = client.get("/clear")
@@ -243,13 +251,17 @@ def test_clearing_session_deletes_cookie(sapp: Demijohn, make_client: MakeClient
     attributes = cookie_attributes(header)
     assert header.startswith("session=;")
     assert attributes["max-age"] == "0"
-    assert parse_date(attributes["expires"]) == datetime(1970, 1, 1, tzinfo=timezone.utc)
+    assert parse_date(attributes["expires"]) == datetime(
+        1970, 1, 1, tzinfo=timezone.utc
+    )
     assert "Cookie" in response.vary
     assert client.get_cookie("session") is None
     assert client.get("/get/user").text == "None"
 
 
-def test_deleting_last_key_deletes_cookie(sapp: Demijohn, make_client: MakeClient) -> None:
+def test_deleting_last_key_deletes_cookie(
+    sapp: Demijohn, make_client: MakeClient
+) -> None:
     client = make_client(sapp)
     client.get("/set/user/ann")
     response = client.get("/delete/user")
@@ -547,7 +559,9 @@ def test_all_cookie_options(sapp: Demijohn, make_client: MakeClient) -> None:
 
 
 @pytest.mark.parametrize("samesite", ["Strict", "Lax", "None"])
-def test_samesite_values(sapp: Demijohn, make_client: MakeClient, samesite: str) -> None:
+def test_samesite_values(
+    sapp: Demijohn, make_client: MakeClient, samesite: str
+) -> None:
     sapp.config["SESSION_COOKIE_SAMESITE"] = samesite
     (header,) = set_cookie_headers(make_client(sapp).get("/set/a/b"))
     assert cookie_attributes(header)["samesite"] == samesite
@@ -634,7 +648,9 @@ def flask_app() -> flask.Flask:
     return application
 
 
-def test_flask_cookie_is_read_by_demijohn(sapp: Demijohn, make_client: MakeClient) -> None:
+def test_flask_cookie_is_read_by_demijohn(
+    sapp: Demijohn, make_client: MakeClient
+) -> None:
     peer = flask_app().test_client()
     peer.get("/set/user/ann")
     cookie = peer.get_cookie("session")
@@ -644,7 +660,9 @@ def test_flask_cookie_is_read_by_demijohn(sapp: Demijohn, make_client: MakeClien
     assert client.get("/all").text == "[('tuple', (1, 2)), ('user', 'ann')]"
 
 
-def test_demijohn_cookie_is_read_by_flask(sapp: Demijohn, make_client: MakeClient) -> None:
+def test_demijohn_cookie_is_read_by_flask(
+    sapp: Demijohn, make_client: MakeClient
+) -> None:
     @sapp.route("/tuple")
     def set_tuple() -> str:
         session["tuple"] = (1, 2)
@@ -706,7 +724,9 @@ class MemoryInterface(SessionInterface):
         response.set_cookie(self.get_cookie_name(app), session.sid)
 
 
-def test_custom_session_interface_is_used(app: Demijohn, make_client: MakeClient) -> None:
+def test_custom_session_interface_is_used(
+    app: Demijohn, make_client: MakeClient
+) -> None:
     interface = MemoryInterface()
     app.session_interface = interface
 
@@ -725,7 +745,9 @@ def test_custom_session_interface_is_used(app: Demijohn, make_client: MakeClient
     assert interface.calls == ["open", "save", "open", "save"]
 
 
-def test_session_interface_subclass_hooks(app: Demijohn, make_client: MakeClient) -> None:
+def test_session_interface_subclass_hooks(
+    app: Demijohn, make_client: MakeClient
+) -> None:
     class Interface(SecureCookieSessionInterface):
         def get_cookie_name(self, app: Demijohn) -> str:
             return "custom_name"
@@ -829,7 +851,9 @@ def test_session_interface_open_error_propagates(
 # -- the test client's session_transaction -----------------------------------
 
 
-def test_session_transaction_round_trip(sapp: Demijohn, make_client: MakeClient) -> None:
+def test_session_transaction_round_trip(
+    sapp: Demijohn, make_client: MakeClient
+) -> None:
     client = make_client(sapp)
     with client.session_transaction() as sess:
         sess["user"] = "preset"
@@ -841,7 +865,10 @@ def test_session_transaction_round_trip(sapp: Demijohn, make_client: MakeClient)
 
 def test_session_transaction_without_cookies_raises(sapp: Demijohn) -> None:
     client = sapp.test_client(use_cookies=False)
-    with pytest.raises(TypeError, match="Cookies are disabled"), client.session_transaction():
+    with (
+        pytest.raises(TypeError, match="Cookies are disabled"),
+        client.session_transaction(),
+    ):
         pass  # pragma: no cover
 
 

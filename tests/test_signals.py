@@ -108,7 +108,9 @@ def test_successful_request_order_and_arguments(
         assert sender is app
     assert recorder.kwargs("appcontext_pushed") == [{}]
     assert recorder.kwargs("request_started") == [{}]
-    assert recorder.kwargs("message_flashed") == [{"message": "hello", "category": "info"}]
+    assert recorder.kwargs("message_flashed") == [
+        {"message": "hello", "category": "info"}
+    ]
     (finished,) = recorder.kwargs("request_finished")
     assert set(finished) == {"response"}
     assert finished["response"].status_code == 200
@@ -294,7 +296,9 @@ def test_got_request_exception_receiver_sees_request(
         raise RuntimeError
 
     with got_request_exception.connected_to(
-        lambda sender, exception: seen.append(f"{request.path} {type(exception).__name__}"),
+        lambda sender, exception: seen.append(
+            f"{request.path} {type(exception).__name__}"
+        ),
         app,
     ):
         make_client(app).get("/fail")
@@ -320,7 +324,9 @@ def test_app_context_signals_with_exception(app: Demijohn, recorder: Recorder) -
     assert recorder.names()[-1] == "appcontext_popped"
 
 
-def test_appcontext_pushed_receiver_can_set_g(app: Demijohn, make_client: MakeClient) -> None:
+def test_appcontext_pushed_receiver_can_set_g(
+    app: Demijohn, make_client: MakeClient
+) -> None:
     from demijohn import g
 
     def set_user(sender: Demijohn, **kwargs: t.Any) -> None:

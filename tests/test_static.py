@@ -165,7 +165,9 @@ def test_static_folder_absolute_path(tmp_path: Path, make_client: MakeClient) ->
     folder = tmp_path / "elsewhere"
     folder.mkdir()
     (folder / "x.txt").write_bytes(b"abs")
-    application = Demijohn("s", root_path="/nonexistent-root", static_folder=str(folder))
+    application = Demijohn(
+        "s", root_path="/nonexistent-root", static_folder=str(folder)
+    )
     assert application.static_url_path == "/elsewhere"
     response = make_client(application).get("/elsewhere/x.txt")
     assert response.data == b"abs"
@@ -285,7 +287,9 @@ def test_etag_if_none_match_is_304(sapp: Demijohn, make_client: MakeClient) -> N
     assert response.status_code == 200
 
 
-def test_if_modified_since_is_304(sapp: Demijohn, root: Path, make_client: MakeClient) -> None:
+def test_if_modified_since_is_304(
+    sapp: Demijohn, root: Path, make_client: MakeClient
+) -> None:
     mtime = os.stat(root / "static" / "text.txt").st_mtime
     client = make_client(sapp)
     later = http_date(mtime + 60)
@@ -314,7 +318,9 @@ def test_unsatisfiable_range_is_416(sapp: Demijohn, make_client: MakeClient) -> 
         assert rv.headers["Content-Range"] == f"bytes */{len(TEXT)}"
 
 
-def test_conditional_false_ignores_range(sapp: Demijohn, make_client: MakeClient) -> None:
+def test_conditional_false_ignores_range(
+    sapp: Demijohn, make_client: MakeClient
+) -> None:
     @sapp.route("/file")
     def file() -> t.Any:
         return send_file("files/report.txt", conditional=False)
@@ -539,7 +545,9 @@ def test_send_from_directory(dapp: Demijohn, make_client: MakeClient) -> None:
     assert response.headers["Content-Disposition"] == "attachment; filename=report.txt"
 
 
-def test_send_from_directory_missing_is_404(dapp: Demijohn, make_client: MakeClient) -> None:
+def test_send_from_directory_missing_is_404(
+    dapp: Demijohn, make_client: MakeClient
+) -> None:
     assert make_client(dapp).get("/files/missing.txt").status_code == 404
 
 
@@ -571,7 +579,11 @@ def test_send_from_directory_refuses_escapes(
 
 @pytest.mark.parametrize(
     "path",
-    ["/files/..%2fsecret.txt", "/files/%2e%2e/secret.txt", "/files/%2E%2E%2Fsecret.txt"],
+    [
+        "/files/..%2fsecret.txt",
+        "/files/%2e%2e/secret.txt",
+        "/files/%2E%2E%2Fsecret.txt",
+    ],
 )
 def test_send_from_directory_refuses_encoded_escapes(
     dapp: Demijohn, make_client: MakeClient, path: str
@@ -596,7 +608,9 @@ def test_send_from_directory_absolute_directory(
     response.close()
 
 
-def test_send_from_directory_passes_options(sapp: Demijohn, make_client: MakeClient) -> None:
+def test_send_from_directory_passes_options(
+    sapp: Demijohn, make_client: MakeClient
+) -> None:
     @sapp.route("/")
     def index() -> t.Any:
         return send_from_directory(

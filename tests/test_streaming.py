@@ -276,9 +276,7 @@ def test_plain_generator_has_no_request_context(
     assert client.get("/").text == "request=False unbound"
 
 
-def test_stream_consumed_inside_the_view(
-    app: Demijohn, client: DemijohnClient
-) -> None:
+def test_stream_consumed_inside_the_view(app: Demijohn, client: DemijohnClient) -> None:
     events: list[t.Any] = []
     _record_teardown(app, events)
 
@@ -346,7 +344,10 @@ def test_stream_created_but_not_sent_still_tears_down(
         next(stream)
         abort(403)
 
-    assert client.get("/").status_code == 403
+    response = client.get("/")
+    assert response.status_code == 403
+    # The server is done with the response when it closes it.
+    response.close()
     assert events == [
         "generator closed",
         ("teardown_request", None),
@@ -386,3 +387,35 @@ def test_head_request_on_streamed_response_tears_down_on_close(app: Demijohn) ->
     assert list(body) == []
     t.cast(t.Any, body).close()
     assert [name for name, _ in events] == ["teardown_request", "teardown_appcontext"]
+
+
+def test_stream_not_sent_ends_when_server_closes_response(app: Demijohn) -> None:
+    events: list[t.Any] = []
+    _record_teardown(app, events)
+    kept: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        def generate() -> t.Iterator[str]:
+            try:
+                yield "never sent"
+            finally:
+                events.append(f"generator closed in {request.path}")
+
+        stream = stream_with_context(generate())
+        next(stream)
+        # Still referenced, so only the server's close can end it.
+        kept.append(stream)
+        return "plain body"
+
+    body = _call_wsgi(app)
+    assert b"".join(body) == b"plain body"
+    assert events == []
+    assert _cv_app.get(None) is None
+    t.cast(t.Any, body).close()
+    assert events == [
+        "generator closed in /",
+        ("teardown_request", None),
+        ("teardown_appcontext", None),
+    ]
+    assert _cv_app.get(None) is None

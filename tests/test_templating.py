@@ -122,12 +122,16 @@ def test_unknown_template_in_view_is_500_in_production(
     with caplog.at_level(logging.ERROR, logger=tapp.name):
         response = make_client(tapp).get("/")
     assert response.status_code == 500
-    assert any(r.exc_info and r.exc_info[0] is jinja2.TemplateNotFound for r in caplog.records)
+    assert any(
+        r.exc_info and r.exc_info[0] is jinja2.TemplateNotFound for r in caplog.records
+    )
 
 
 def test_template_folder_none_finds_nothing(tmp_path: Path, templates: Path) -> None:
     write(templates, "hello.html", "hi")
-    application = Demijohn("no_templates", root_path=str(tmp_path), template_folder=None)
+    application = Demijohn(
+        "no_templates", root_path=str(tmp_path), template_folder=None
+    )
     with application.app_context(), pytest.raises(jinja2.TemplateNotFound):
         render_template("hello.html")
 
@@ -185,7 +189,8 @@ def test_stream_template_string_has_request_while_streaming(
     def index() -> t.Any:
         g.value = "from g"
         return stream_template_string(
-            "{{ request.path }} {{ request.args.q }} {{ g.value }} {{ session.get('k') }}"
+            "{{ request.path }} {{ request.args.q }} {{ g.value }}"
+            " {{ session.get('k') }}"
         )
 
     response = make_client(app).get("/path?q=x")
@@ -264,7 +269,9 @@ def test_template_strings_are_autoescaped(app: Demijohn) -> None:
         assert rv == "<p>"
 
 
-def test_select_jinja_autoescape_can_be_overridden(tmp_path: Path, templates: Path) -> None:
+def test_select_jinja_autoescape_can_be_overridden(
+    tmp_path: Path, templates: Path
+) -> None:
     class App(Demijohn):
         def select_jinja_autoescape(self, filename: str | None) -> bool:
             return filename is not None and filename.endswith(".txt")
@@ -376,10 +383,43 @@ def test_default_context_objects_are_the_real_ones(app: Demijohn) -> None:
         seen.update(context)
 
     with app.test_request_context("/x"), template_rendered.connected_to(receiver, app):
+        session["user"] = "ann"
         render_template_string("{{ request.path }}")
         assert seen["request"] is request._get_current_object()  # type: ignore[attr-defined]
         assert seen["g"] is g._get_current_object()  # type: ignore[attr-defined]
+        assert seen["session"]["user"] == "ann"
         assert app.jinja_env.globals["config"] is app.config
+
+
+def test_session_in_context_does_not_mark_accessed(
+    app: Demijohn, make_client: MakeClient
+) -> None:
+    contexts: list[dict[str, t.Any]] = []
+
+    def receiver(sender: Demijohn, template: t.Any, context: dict[str, t.Any]) -> None:
+        contexts.append(context)
+
+    @app.route("/")
+    def index() -> str:
+        return render_template_string("{% include 'inc' ignore missing %}")
+
+    with template_rendered.connected_to(receiver, app):
+        response = make_client(app).get("/")
+    assert "session" in contexts[0]
+    assert "Vary" not in response.headers
+
+
+def test_no_request_objects_in_context_outside_request(app: Demijohn) -> None:
+    contexts: list[dict[str, t.Any]] = []
+
+    def receiver(sender: Demijohn, template: t.Any, context: dict[str, t.Any]) -> None:
+        contexts.append(context)
+
+    with app.app_context(), template_rendered.connected_to(receiver, app):
+        render_template_string("x")
+    assert "g" in contexts[0]
+    assert "request" not in contexts[0]
+    assert "session" not in contexts[0]
 
 
 def test_default_context_in_app_context_only(app: Demijohn) -> None:
@@ -637,14 +677,14 @@ def test_auto_reload_rereads_changed_template(tapp: Demijohn, templates: Path) -
 def test_tojson_is_safe_inside_script(app: Demijohn) -> None:
     value = "</script><b>&'\""
     with app.app_context():
-        rv = render_template_string("<script>var x = {{ value|tojson }};</script>", value=value)
+        rv = render_template_string(
+            "<script>var x = {{ value|tojson }};</script>", value=value
+        )
     inner = rv[len("<script>var x = ") : -len(";</script>")]
     assert "</script>" not in inner
     for char in "<>&'":
         assert char not in inner
-    assert inner == (
-        '"\\u003c/script\\u003e\\u003cb\\u003e\\u0026\\u0027\\""'
-    )
+    assert inner == ('"\\u003c/script\\u003e\\u003cb\\u003e\\u0026\\u0027\\""')
     import json
 
     assert json.loads(inner) == value
@@ -701,7 +741,7 @@ def test_explain_template_loading_logs_found(
 
 
 def test_explain_template_loading_logs_not_found(
-    tapp: Demijohn, caplog: pytest.LogCaptureFixture
+    tapp: Demijohn, templates: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     tapp.config["EXPLAIN_TEMPLATE_LOADING"] = True
     with (
@@ -713,8 +753,49 @@ def test_explain_template_loading_logs_not_found(
     (record,) = [r for r in caplog.records if r.name == tapp.name]
     message = record.getMessage()
     assert "'missing.html'" in message
+    assert str(templates) in message
     assert "no match" in message
-    assert "Error" in message
+    assert "Error: the template could not be found." in message
+    assert "blueprint" not in message
+
+
+def test_explain_template_loading_names_blueprint_folders(
+    tapp: Demijohn,
+    templates: Path,
+    tmp_path: Path,
+    make_client: MakeClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from demijohn import Blueprint
+
+    write(templates, "both.html", "from app")
+    write(tmp_path / "bp_templates", "both.html", "from blueprint")
+    tapp.config["EXPLAIN_TEMPLATE_LOADING"] = True
+    bp = Blueprint(
+        "admin", __name__, root_path=str(tmp_path), template_folder="bp_templates"
+    )
+
+    @bp.route("/<name>")
+    def page(name: str) -> str:
+        return render_template(name)
+
+    tapp.register_blueprint(bp)
+    client = make_client(tapp)
+    with caplog.at_level(logging.INFO, logger=tapp.name):
+        assert client.get("/both.html").text == "from app"
+        with pytest.raises(jinja2.TemplateNotFound):
+            client.get("/missing.html")
+    found, missing = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == tapp.name and "Locating" in r.getMessage()
+    ]
+    assert "application 'templating_app'" in found
+    assert "blueprint 'admin'" in found
+    assert str(tmp_path / "bp_templates") in found
+    assert "Warning: multiple loaders" in found
+    assert "Error: the template could not be found." in missing
+    assert "blueprint 'admin'" in missing.splitlines()[-1]
 
 
 def test_explain_template_loading_off_logs_nothing(
@@ -769,10 +850,14 @@ def test_stream_signals_order(app: Demijohn, make_client: MakeClient) -> None:
 
     @app.route("/")
     def index() -> t.Any:
-        return stream_template_string("{{ step() }}", step=lambda: events.append("render") or "x")
+        return stream_template_string(
+            "{{ step() }}", step=lambda: events.append("render") or "x"
+        )
 
     with (
-        before_render_template.connected_to(lambda s, **kw: events.append("before"), app),
+        before_render_template.connected_to(
+            lambda s, **kw: events.append("before"), app
+        ),
         template_rendered.connected_to(lambda s, **kw: events.append("after"), app),
     ):
         assert make_client(app).get("/").text == "x"

@@ -30,7 +30,6 @@ import typing as t
 import weakref
 from datetime import timedelta
 from itertools import chain
-from types import TracebackType
 from urllib.parse import quote as _url_quote
 
 import click
@@ -46,7 +45,7 @@ from werkzeug.routing import (
 )
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Response as BaseResponse
-from werkzeug.wsgi import get_host
+from werkzeug.wsgi import ClosingIterator, get_host
 
 from . import typing as ft
 from .asgi import (
@@ -59,9 +58,9 @@ from .asgi import (
     Send,
     serve_asgi,
 )
-from .concurrency import run_coroutine
+from .concurrency import AsyncToSyncIterator, run_coroutine
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute, _make_timedelta
-from .ctx import AppContext, RequestContext, _AppCtxGlobals
+from .ctx import AppContext, RequestContext, StreamWithContext, _AppCtxGlobals
 from .globals import _cv_app, _cv_request, g, request, session
 from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
 from .json.provider import DefaultJSONProvider, JSONProvider
@@ -73,7 +72,6 @@ from .websockets import Websocket
 from .wrappers import Request, Response
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
-
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
     from jinja2 import BaseLoader
 
@@ -92,10 +90,6 @@ T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
 # Characters a URL fragment may hold unescaped (RFC 3986), kept as given so
 # an anchor like "a&b=c" survives ``url_for(..., _anchor=...)``.
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
-
-_ExcInfo = (
-    tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
-)
 
 
 class Demijohn(Lifecycle):
@@ -789,18 +783,31 @@ class Demijohn(Lifecycle):
         keeps the application object usable.
         """
         ctx = self.request_context(environ)
+        # Outside the ``try``: a push that fails (an ``appcontext_pushed``
+        # receiver raised) leaves nothing bound, nothing to pop, and no
+        # request for the error handlers to look at.
+        ctx.push()
         error: BaseException | None = None
         try:
             try:
-                ctx.push()
                 response = self.full_dispatch_request()
+                if hasattr(response.response, "__aiter__"):
+                    # An async body keeps the request context, as under ASGI.
+                    response.response = StreamWithContext(
+                        AsyncToSyncIterator(t.cast(t.Any, response.response)), ctx
+                    )
             except Exception as e:
                 error = e
                 response = self.handle_exception(e)
             except:
                 error = sys.exc_info()[1]
                 raise
-            return response(environ, start_response)
+            app_iter = response(environ, start_response)
+            if ctx._streams_open:
+                # The server closes the iterable when it is done with the
+                # response; streams the view made but did not send end then.
+                app_iter = ClosingIterator(app_iter, ctx._close_abandoned_streams)
+            return app_iter
         finally:
             if "werkzeug.debug.preserve_context" in environ:
                 environ["werkzeug.debug.preserve_context"](_cv_app.get())

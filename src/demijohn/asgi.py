@@ -21,6 +21,7 @@ lifecycle steps.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 import sys
 import tempfile
@@ -55,7 +56,6 @@ SPOOL_MAX_SIZE = 1024 * 1024
 # Environ keys copied from ``scope["demijohn.environ"]``; the test client uses
 # this to pass Werkzeug's context-preservation hook through the ASGI edge.
 _EXTRA_ENVIRON_KEY = "demijohn.environ"
-
 
 
 async def run_steps_async(app: Demijohn, steps: _Steps) -> t.Any:
@@ -93,7 +93,9 @@ def _header_environ_key(name: str) -> str:
     return f"HTTP_{key}"
 
 
-def build_environ(scope: Scope, body: t.IO[bytes], content_length: int | None) -> WSGIEnvironment:
+def build_environ(
+    scope: Scope, body: t.IO[bytes], content_length: int | None
+) -> WSGIEnvironment:
     """Build the WSGI environ a WSGI server would give for ``scope``.
 
     ``SCRIPT_NAME`` comes from ``root_path``; ``PATH_INFO`` is the raw path
@@ -156,7 +158,7 @@ def build_environ(scope: Scope, body: t.IO[bytes], content_length: int | None) -
     extra = scope.get(_EXTRA_ENVIRON_KEY)
     if extra:
         environ.update(extra)
-    return environ  # type: ignore[return-value]
+    return environ
 
 
 class ASGIHTTPConnection:
@@ -183,7 +185,9 @@ class ASGIHTTPConnection:
         environ = build_environ(self.scope, stream, length)
         await self.handle(environ, receive, send)
 
-    async def read_body(self, receive: Receive) -> tuple[t.IO[bytes], int | None] | None:
+    async def read_body(
+        self, receive: Receive
+    ) -> tuple[t.IO[bytes], int | None] | None:
         """Receive the whole request body.
 
         Returns the body as a file positioned at its start and the length to
@@ -214,7 +218,9 @@ class ASGIHTTPConnection:
                         spooled.close()
                     return io.BytesIO(), size
                 if spooled is None and size > SPOOL_MAX_SIZE:
-                    spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE)
+                    spooled = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by the request
+                        max_size=SPOOL_MAX_SIZE
+                    )
                     spooled.writelines(chunks)
                     chunks.clear()
                 if spooled is not None:
@@ -231,15 +237,19 @@ class ASGIHTTPConnection:
         # when the client sent none (chunked) or a wrong one.
         return stream, (None if declared == size else size)
 
-    async def handle(self, environ: WSGIEnvironment, receive: Receive, send: Send) -> None:
+    async def handle(
+        self, environ: WSGIEnvironment, receive: Receive, send: Send
+    ) -> None:
         """Run the lifecycle for ``environ`` and send the response."""
         app = self.app
         ctx = app.request_context(environ)
         error: BaseException | None = None
+        ctx.push()
         try:
-            ctx.push()
             try:
-                response = await run_steps_async(app, app._steps("full_dispatch_request"))
+                response = await run_steps_async(
+                    app, app._steps("full_dispatch_request")
+                )
             except Exception as e:
                 error = e
                 response = await run_steps_async(app, app._steps("handle_exception", e))
@@ -255,6 +265,7 @@ class ASGIHTTPConnection:
                 preserve(_cv_request.get())
             if error is not None and app.should_ignore_error(error):
                 error = None
+            ctx._close_abandoned_streams()
             await run_steps_async(app, ctx._pop_steps(error))
 
     async def send_response(
@@ -270,43 +281,74 @@ class ASGIHTTPConnection:
         app = self.app
         body = response.response
         is_async_body = hasattr(body, "__aiter__")
+        chunks: t.Any = None
         if is_async_body:
-            headers = response.get_wsgi_headers(environ)
+            header_pairs = response.get_wsgi_headers(environ).to_wsgi_list()
             status = response.status_code
-            chunks: t.Any = None
         else:
-            chunks, status_line, header_list = response.get_wsgi_response(environ)
+            chunks, status_line, header_pairs = response.get_wsgi_response(environ)
             status = int(status_line.split(" ", 1)[0])
-            headers = header_list  # type: ignore[assignment]
         raw_headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in (headers.items() if hasattr(headers, "items") else headers)  # type: ignore[union-attr]
+            for name, value in header_pairs
         ]
-        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send(
+            {"type": "http.response.start", "status": status, "headers": raw_headers}
+        )
         try:
             if environ["REQUEST_METHOD"] == "HEAD" or status in {204, 304}:
                 pass
             elif is_async_body:
                 charset = "utf-8"
                 async for item in body:  # type: ignore[union-attr]
-                    data = item.encode(charset) if isinstance(item, str) else bytes(item)
+                    data = (
+                        item.encode(charset) if isinstance(item, str) else bytes(item)
+                    )
                     if data:
-                        await send({"type": "http.response.body", "body": data, "more_body": True})
+                        await send(
+                            {
+                                "type": "http.response.body",
+                                "body": data,
+                                "more_body": True,
+                            }
+                        )
             elif isinstance(body, (list, tuple)):
                 for data in chunks:
                     if data:
-                        await send({"type": "http.response.body", "body": data, "more_body": True})
+                        await send(
+                            {
+                                "type": "http.response.body",
+                                "body": data,
+                                "more_body": True,
+                            }
+                        )
             else:
+                # As under WSGI, where the server iterates the body after
+                # the request context was popped, a plain generator runs
+                # with no context bound (``stream_with_context`` binds its
+                # own); an empty context gives it exactly that.
                 iterator = iter(chunks)
                 while True:
-                    data = await app.run_sync(next, iterator, _END)
+                    data = await app.run_sync(
+                        contextvars.Context().run, next, iterator, _END
+                    )
                     if data is _END:
                         break
                     if data:
-                        await send({"type": "http.response.body", "body": data, "more_body": True})
+                        await send(
+                            {
+                                "type": "http.response.body",
+                                "body": data,
+                                "more_body": True,
+                            }
+                        )
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
-            close = getattr(chunks if chunks is not None else body, "aclose" if is_async_body else "close", None)
+            close = getattr(
+                chunks if chunks is not None else body,
+                "aclose" if is_async_body else "close",
+                None,
+            )
             if close is not None:
                 if is_async_body:
                     await close()
@@ -353,8 +395,8 @@ class ASGIWebsocketConnection:
         ctx = app.request_context(environ)
         ctx.websocket = websocket
         error: BaseException | None = None
+        ctx.push()
         try:
-            ctx.push()
             try:
                 rv = await run_steps_async(app, app._steps("full_dispatch_websocket"))
             except Exception as e:
@@ -370,7 +412,9 @@ class ASGIWebsocketConnection:
                 error = None
             await run_steps_async(app, ctx._pop_steps(error))
 
-    async def refuse(self, websocket: t.Any, rv: t.Any, environ: WSGIEnvironment) -> None:
+    async def refuse(
+        self, websocket: t.Any, rv: t.Any, environ: WSGIEnvironment
+    ) -> None:
         """Answer a handler's or hook's response value: as the HTTP
         response refusing the handshake when the connection was not accepted
         yet and the server supports it, else by closing the connection."""
@@ -389,7 +433,11 @@ class ASGIWebsocketConnection:
             for name, value in response.get_wsgi_headers(environ).items()
         ]
         await websocket._send(
-            {"type": "websocket.http.response.start", "status": response.status_code, "headers": headers}
+            {
+                "type": "websocket.http.response.start",
+                "status": response.status_code,
+                "headers": headers,
+            }
         )
         await websocket._send({"type": "websocket.http.response.body", "body": body})
         websocket.closed = True
@@ -456,7 +504,6 @@ class _BoundDispatch:
     __code__ = _asgi_call.__code__
     __defaults__ = None
     __kwdefaults__ = None
-    __annotations__: t.ClassVar[dict[str, t.Any]] = {}
     _is_coroutine = getattr(asyncio.coroutines, "_is_coroutine", None)
     _is_coroutine_marker = getattr(__import__("inspect"), "_is_coroutine_mark", None)
 
@@ -501,14 +548,24 @@ class ASGILifespan:
                 try:
                     await self.app.startup()
                 except Exception:
-                    await send({"type": "lifespan.startup.failed", "message": traceback.format_exc()})
+                    await send(
+                        {
+                            "type": "lifespan.startup.failed",
+                            "message": traceback.format_exc(),
+                        }
+                    )
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif kind == "lifespan.shutdown":
                 try:
                     await self.app.shutdown()
                 except Exception:
-                    await send({"type": "lifespan.shutdown.failed", "message": traceback.format_exc()})
+                    await send(
+                        {
+                            "type": "lifespan.shutdown.failed",
+                            "message": traceback.format_exc(),
+                        }
+                    )
                     return
                 await send({"type": "lifespan.shutdown.complete"})
                 return

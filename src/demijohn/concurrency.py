@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import threading
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
@@ -89,6 +90,23 @@ def _pool() -> ThreadPoolExecutor:
         return _reentry_pool
 
 
+def _gevent_thread_pool() -> t.Any:
+    """Gevent's pool of real OS threads when gevent patched ``threading``.
+
+    asyncio tracks the running loop per OS thread, so two greenlets of one
+    thread cannot each run a loop: a coroutine started in a greenlet runs on
+    one of gevent's real threads instead, blocking only its greenlet.
+    """
+    gevent = sys.modules.get("gevent")
+    if gevent is None:
+        return None
+    from gevent import monkey
+
+    if not monkey.is_module_patched("threading"):
+        return None
+    return gevent.get_hub().threadpool
+
+
 def bind_server_loop(
     loop: asyncio.AbstractEventLoop,
 ) -> contextvars.Token[asyncio.AbstractEventLoop | None]:
@@ -118,6 +136,12 @@ def run_coroutine(awaitable: t.Awaitable[T]) -> T:
                 t.cast(t.Coroutine[t.Any, t.Any, T], awaitable), server_loop
             )
             return future.result()
+        greenlet_pool = _gevent_thread_pool()
+        if greenlet_pool is not None:
+            context = contextvars.copy_context()
+            return t.cast(
+                T, greenlet_pool.apply(context.run, (_run_on_this_thread, awaitable))
+            )
         return _run_on_this_thread(awaitable)
     context = contextvars.copy_context()
     future = _pool().submit(context.run, _run_on_this_thread, awaitable)
@@ -157,4 +181,28 @@ async def run_in_worker(owner: t.Any, func: t.Callable[..., T], *args: t.Any) ->
                 owner.__dict__["_sync_worker_pool"] = pool
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
-    return await loop.run_in_executor(pool, context.run, func, *args)  # type: ignore[arg-type]
+    return await loop.run_in_executor(pool, context.run, func, *args)
+
+
+class AsyncToSyncIterator(t.Generic[T]):
+    """A synchronous iterator over an async iterable, each step run with
+    :func:`run_coroutine`. Lets a WSGI server send a response body produced
+    by an async generator."""
+
+    def __init__(self, iterable: t.AsyncIterable[T]) -> None:
+        self._iterator = iterable.__aiter__()
+
+    def __iter__(self) -> AsyncToSyncIterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        try:
+            return run_coroutine(self._iterator.__anext__())
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def close(self) -> None:
+        """Close the async generator, running its ``finally`` blocks."""
+        aclose = getattr(self._iterator, "aclose", None)
+        if aclose is not None:
+            run_coroutine(aclose())

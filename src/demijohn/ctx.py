@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import sys
 import typing as t
+import weakref
 from functools import update_wrapper
 
 from werkzeug.exceptions import HTTPException
@@ -120,11 +121,18 @@ class AppContext:
     def push(self) -> None:
         """Bind this context to the current thread or task.
 
-        Sends :data:`~demijohn.signals.appcontext_pushed`.
+        Sends :data:`~demijohn.signals.appcontext_pushed`. If a receiver
+        raises, the context is unbound again before the error propagates.
         """
         self._cv_tokens.append(_cv_app.set(self))
         if appcontext_pushed.receivers:
-            appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+            try:
+                appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+            except BaseException:
+                # A failed push must not leave the context bound to the
+                # thread, where the next unrelated request would find it.
+                _cv_app.reset(self._cv_tokens.pop())
+                raise
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Undo the last :meth:`push`.
@@ -222,6 +230,9 @@ class RequestContext:
         #: connection, ``None`` for an HTTP request.
         self.websocket: Websocket | None = None
         self._streams_open = 0
+        # Weak, so that a stream nobody references can still be collected
+        # (and end itself, see ``StreamWithContext.__del__``).
+        self._streams: weakref.WeakSet[StreamWithContext[t.Any]] = weakref.WeakSet()
         self._stream_app_ctx: AppContext | None = None
         self._deferred_app_ctx: AppContext | None = None
         # A copy shares the request object with the original, which may
@@ -358,9 +369,19 @@ class RequestContext:
     # runs next if the stream is abandoned), the context is unbound when the
     # view returns and re-bound around each step of the stream.
 
-    def _open_stream(self) -> None:
+    def _open_stream(self, stream: StreamWithContext[t.Any]) -> None:
         self._streams_open += 1
+        self._streams.add(stream)
         self._stream_app_ctx = _cv_app.get(None)
+
+    def _close_abandoned_streams(self) -> None:
+        """Close the streams still open once the server is done with the
+        response: the view created them but they were never sent (it
+        aborted, or an ``after_request`` function replaced the response).
+        The last one to close runs the deferred teardown.
+        """
+        for stream in list(self._streams):
+            stream.close()
 
     def _unbind_for_stream(self) -> None:
         token, app_ctx = self._cv_tokens.pop()
@@ -430,7 +451,7 @@ class StreamWithContext(t.Generic[t.AnyStr]):
         self._iterator: t.Iterator[t.AnyStr] = iter(iterable)
         self._ctx = ctx
         self._finished = False
-        ctx._open_stream()
+        ctx._open_stream(self)
 
     def __iter__(self) -> StreamWithContext[t.AnyStr]:
         return self

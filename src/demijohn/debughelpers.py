@@ -8,6 +8,8 @@ import typing as t
 
 from werkzeug.routing import RequestRedirect
 
+from .globals import _cv_request
+
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from jinja2 import BaseLoader
 
@@ -49,12 +51,30 @@ class FormDataRoutingRedirect(AssertionError):
         super().__init__("".join(message))
 
 
-def _describe_owner(owner: Scaffold) -> str:
-    from .blueprints import Blueprint
+def _describe_owner(app: Demijohn, owner: Scaffold) -> str:
+    if owner is app:
+        return f"application {owner.import_name!r}"
+    # Anything else the dispatching loader yields is a blueprint; checking
+    # by identity keeps this module from importing the blueprints module.
+    return f"blueprint {owner.name!r} ({owner.import_name})"
 
-    if isinstance(owner, Blueprint):
-        return f"blueprint {owner.name!r} ({owner.import_name})"
-    return f"application {owner.import_name!r}"
+
+def _describe_loader(loader: BaseLoader) -> list[str]:
+    """The lines that say where a loader looks: its class, and the folders
+    or package it searches when it has them.
+    """
+    lines = [f"class: {type(loader).__module__}.{type(loader).__name__}"]
+    searchpath = getattr(loader, "searchpath", None)
+    if isinstance(searchpath, (list, tuple)):
+        lines.append("searchpath:")
+        lines.extend(f"  - {folder}" for folder in searchpath)
+    package_name = getattr(loader, "package_name", None)
+    if isinstance(package_name, str):
+        lines.append(f"package: {package_name!r}")
+        package_path = getattr(loader, "package_path", None)
+        if isinstance(package_path, str):
+            lines.append(f"package path: {package_path!r}")
+    return lines
 
 
 def explain_template_loading_attempts(
@@ -63,31 +83,42 @@ def explain_template_loading_attempts(
     attempts: list[tuple[BaseLoader, Scaffold, t.Any]],
 ) -> None:
     """Log, at info level on ``app.logger``, every loader tried for
-    ``template`` and whether it found it; warn when none or several did.
+    ``template``: whose it is, where it searched and what it found.
+
+    Called by the template loader for every lookup while
+    :data:`EXPLAIN_TEMPLATE_LOADING` is on. The log ends with an error when
+    no loader had the template, and with a warning when several had it
+    (the first one wins, which may hide the one you edited).
+
+    :param attempts: ``(loader, owner, source)`` for each loader tried, in
+        order; ``source`` is what :meth:`~jinja2.BaseLoader.get_source`
+        returned, or ``None`` when it did not find the template.
     """
     lines = [f"Locating template {template!r}:"]
     found = 0
-    blueprint = None
-    from .globals import _cv_request
-
-    ctx = _cv_request.get(None)
-    if ctx is not None:
-        blueprint = ctx.request.blueprint
     for index, (loader, owner, source) in enumerate(attempts, start=1):
-        lines.append(f"{index:5}: trying loader of {_describe_owner(owner)}")
-        lines.append(f"       class: {type(loader).__module__}.{type(loader).__name__}")
+        lines.append(f"{index:5}: trying loader of {_describe_owner(app, owner)}")
+        lines.extend(f"       {line}" for line in _describe_loader(loader))
         if source is None:
             lines.append("       -> no match")
             continue
         found += 1
         lines.append(f"       -> found ({source[1] or '<string>'!r})")
+    if not attempts:
+        lines.append("  No loader was tried: no template folder is configured.")
     if found == 0:
-        lines.append("Error: the template was looked up in no folder that has it.")
+        lines.append("Error: the template could not be found.")
+        ctx = _cv_request.get(None)
+        blueprint = ctx.request.blueprint if ctx is not None else None
+        if blueprint is not None:
+            lines.append(
+                "  The template was looked up from an endpoint of the"
+                f" blueprint {blueprint!r}. Is the template in that"
+                " blueprint's template_folder, or the application's?"
+            )
     elif found > 1:
-        lines.append("Warning: several loaders have it; the first one is used.")
-    if blueprint is not None and found == 0:
         lines.append(
-            f"  The request was for blueprint {blueprint!r}; is the template"
-            " in that blueprint's template_folder?"
+            "Warning: multiple loaders returned a match for the template;"
+            " the first one is used."
         )
     app.logger.info("\n".join(lines))

@@ -80,7 +80,8 @@ StepCall = tuple[t.Callable[..., t.Any], tuple[t.Any, ...], t.Mapping[str, t.Any
 Steps = t.Generator[StepCall, t.Any, t.Any]
 
 _ExcInfo = (
-    tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
+    tuple[type[BaseException], BaseException, TracebackType | None]
+    | tuple[None, None, None]
 )
 
 _NO_KWARGS: t.Mapping[str, t.Any] = {}
@@ -181,7 +182,7 @@ class Lifecycle(Scaffold):
         overrides it."""
         if name in self._overridden_steps or name in self.__dict__:
             return _call_once(getattr(self, name), args)
-        return _STEP_IMPLEMENTATIONS[name](self, *args)  # type: ignore[no-any-return]
+        return _STEP_IMPLEMENTATIONS[name](self, *args)
 
     def _run_steps(self, steps: Steps) -> t.Any:
         """The synchronous driver: make each call the steps ask for, through
@@ -286,7 +287,9 @@ class Lifecycle(Scaffold):
                 raise UpgradeRequired()
             self.raise_routing_exception(req)
         rule = t.cast(Rule, req.url_rule)
-        if req.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+        if req.method == "OPTIONS" and getattr(
+            rule, "provide_automatic_options", False
+        ):
             return self.make_default_options_response()
         if rule.websocket:
             raise UpgradeRequired()
@@ -684,7 +687,9 @@ class Lifecycle(Scaffold):
 
     def _handle_exception_steps(self, e: Exception) -> Steps:
         if got_request_exception.receivers:
-            got_request_exception.send(self, _async_wrapper=self.ensure_sync, exception=e)
+            got_request_exception.send(
+                self, _async_wrapper=self.ensure_sync, exception=e
+            )
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:
             propagate = self.config["TESTING"] or self.config["DEBUG"]

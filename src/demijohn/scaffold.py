@@ -350,9 +350,7 @@ class Scaffold:
         return f
 
     @setupmethod
-    def websocket(
-        self, rule: str, **options: t.Any
-    ) -> t.Callable[[T_route], T_route]:
+    def websocket(self, rule: str, **options: t.Any) -> t.Callable[[T_route], T_route]:
         """Decorate an async function to handle WebSocket connections to
         ``rule`` (a demijohn addition, named as in Quart).
 

@@ -15,7 +15,7 @@ import typing as t
 from jinja2 import BaseLoader, Template, TemplateNotFound
 from jinja2 import Environment as BaseEnvironment
 
-from .globals import _cv_app, _cv_request, current_app
+from .globals import _cv_app, _cv_request, current_app, session
 from .helpers import stream_with_context
 from .signals import before_render_template, template_rendered
 
@@ -27,11 +27,14 @@ _Source = tuple[str, str | None, t.Callable[[], bool] | None]
 
 
 def _default_template_ctx_processor() -> dict[str, t.Any]:
-    """Add ``g`` and ``request`` to every template context.
+    """Add ``g``, ``request`` and ``session`` to every template context.
 
-    The concrete objects are used instead of the proxies because templates
-    read them often. ``session`` stays a proxy in the globals so that merely
-    rendering a template does not mark the session accessed.
+    ``g`` and ``request`` are the concrete objects, since templates read
+    them often. ``session`` is the :data:`~demijohn.session` proxy rather
+    than the session itself: rendering a template must not mark the
+    session accessed (which adds ``Vary: Cookie``), but a template or a
+    :data:`~demijohn.signals.template_rendered` receiver that reads it
+    through the proxy marks it, whatever the session class tracks itself.
     """
     context: dict[str, t.Any] = {}
     app_ctx = _cv_app.get(None)
@@ -40,6 +43,7 @@ def _default_template_ctx_processor() -> dict[str, t.Any]:
     request_ctx = _cv_request.get(None)
     if request_ctx is not None:
         context["request"] = request_ctx.request
+        context["session"] = session
     return context
 
 

@@ -262,9 +262,15 @@ class ASGIClient(DemijohnClient):
         """Serve ``environ`` through the ASGI interface; see
         :func:`~demijohn.testing_transport.call_asgi_with_environ`."""
         self._add_cookies_to_wsgi(environ)
-        body, status, headers = call_asgi_with_environ(
-            self.application, dict(environ)
-        )
+        # The transport reads the whole body up front. Rewind it afterwards,
+        # as a WSGI app that never read it would leave it, so following a
+        # 307/308 redirect resends the body.
+        stream = environ["wsgi.input"]
+        seekable = getattr(stream, "seekable", None)
+        start = stream.tell() if seekable is not None and seekable() else None
+        body, status, headers = call_asgi_with_environ(self.application, dict(environ))
+        if start is not None:
+            stream.seek(start)
         url = urlsplit(get_current_url(environ))
         self._update_cookies_from_response(
             url.hostname or "localhost", url.path, headers.getlist("Set-Cookie")

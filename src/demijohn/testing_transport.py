@@ -14,11 +14,11 @@ tests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 import typing as t
 from http import HTTPStatus
-from urllib.parse import unquote_to_bytes
 
 from werkzeug.datastructures import Headers
 
@@ -112,7 +112,9 @@ def scope_from_environ(environ: WSGIEnvironment, scope_type: str = "http") -> Sc
         "client": (client_addr, int(environ.get("REMOTE_PORT", 0) or 0))
         if client_addr
         else None,
-        "extensions": {"websocket.http.response": {}} if scope_type == "websocket" else {},
+        "extensions": {"websocket.http.response": {}}
+        if scope_type == "websocket"
+        else {},
         "demijohn.environ": extra,
     }
     if scope_type == "http":
@@ -146,7 +148,9 @@ def _quote_path(path: bytes) -> bytes:
 async def _exchange(
     app: ASGIApp, scope: Scope, body: bytes, chunk_size: int = 65536
 ) -> tuple[int, list[tuple[bytes, bytes]], list[bytes]]:
-    chunks = [body[i : i + chunk_size] for i in range(0, len(body), chunk_size)] or [b""]
+    chunks = [body[i : i + chunk_size] for i in range(0, len(body), chunk_size)] or [
+        b""
+    ]
     sent_request = 0
     status: int | None = None
     headers: list[tuple[bytes, bytes]] = []
@@ -193,7 +197,11 @@ def call_asgi_with_environ(
     ``run_wsgi_app``."""
     stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH")
+    start = stream.tell() if stream.seekable() else None
     body = stream.read(int(length)) if length else stream.read()
+    if start is not None:
+        # A 307/308 redirect followed by the client re-sends this body.
+        stream.seek(start)
     scope = scope_from_environ(environ)
     status, raw_headers, chunks = run_on_background_loop(_exchange(app, scope, body))
     try:
@@ -201,7 +209,10 @@ def call_asgi_with_environ(
     except ValueError:
         reason = "UNKNOWN"
     headers = Headers(
-        [(name.decode("latin-1").title(), value.decode("latin-1")) for name, value in raw_headers]
+        [
+            (name.decode("latin-1").title(), value.decode("latin-1"))
+            for name, value in raw_headers
+        ]
     )
     return chunks, f"{status} {reason}", headers
 
@@ -277,7 +288,10 @@ class WebsocketSession:
                 if not part.get("more_body", False):
                     break
             headers = Headers(
-                [(k.decode("latin-1").title(), v.decode("latin-1")) for k, v in message.get("headers", [])]
+                [
+                    (k.decode("latin-1").title(), v.decode("latin-1"))
+                    for k, v in message.get("headers", [])
+                ]
             )
             raise WebsocketDenied(message["status"], headers, body)
         if message["type"] == "websocket.close":
@@ -315,7 +329,9 @@ class WebsocketSession:
 
     def _put(self, message: Message) -> None:
         assert self._to_app is not None
-        asyncio.run_coroutine_threadsafe(self._to_app.put(message), background_loop()).result()
+        asyncio.run_coroutine_threadsafe(
+            self._to_app.put(message), background_loop()
+        ).result()
 
     def send(self, data: str | bytes) -> None:
         """Send a text (``str``) or binary (``bytes``) message."""
@@ -338,7 +354,9 @@ class WebsocketSession:
         message = self._next_from_app()
         if message["type"] == "websocket.close":
             self.closed = True
-            raise WebsocketDisconnected(message.get("code", 1000), message.get("reason", ""))
+            raise WebsocketDisconnected(
+                message.get("code", 1000), message.get("reason", "")
+            )
         if message.get("text") is not None:
             return t.cast(str, message["text"])
         return t.cast(bytes, message.get("bytes", b""))
@@ -362,10 +380,9 @@ class WebsocketSession:
         task = self._task
 
         async def wait() -> None:
-            try:
+            # The handler's error, if any, reached the test already.
+            with contextlib.suppress(BaseException):
                 await asyncio.wait_for(asyncio.shield(task), self.timeout)
-            except BaseException:  # the error reached the test already
-                pass
 
         asyncio.run_coroutine_threadsafe(wait(), background_loop()).result()
 

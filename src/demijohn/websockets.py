@@ -87,7 +87,9 @@ class Websocket:
             self.closed = True
             raise WebsocketDisconnect(message.get("code", 1000), message.get("reason"))
         if message["type"] != "websocket.connect":
-            raise RuntimeError(f"Expected 'websocket.connect', got {message['type']!r}.")
+            raise RuntimeError(
+                f"Expected 'websocket.connect', got {message['type']!r}."
+            )
         self._connected = True
 
     async def accept(
