@@ -33,16 +33,24 @@ from itertools import chain
 from urllib.parse import quote as _url_quote
 
 import click
+from werkzeug.datastructures import Headers as Headers
 from werkzeug.datastructures import ImmutableDict
 from werkzeug.exceptions import (
     Aborter,
 )
+from werkzeug.exceptions import BadRequest as BadRequest
+from werkzeug.exceptions import BadRequestKeyError as BadRequestKeyError
+from werkzeug.exceptions import HTTPException as HTTPException
+from werkzeug.exceptions import InternalServerError as InternalServerError
 from werkzeug.routing import (
     BuildError,
     Map,
     MapAdapter,
     Rule,
 )
+from werkzeug.routing import RequestRedirect as RequestRedirect
+from werkzeug.routing import RoutingException as RoutingException
+from werkzeug.serving import is_running_from_reloader as is_running_from_reloader
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import ClosingIterator, get_host
@@ -62,11 +70,21 @@ from .concurrency import AsyncToSyncIterator, run_coroutine
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute, _make_timedelta
 from .ctx import AppContext, RequestContext, StreamWithContext, _AppCtxGlobals
 from .globals import _cv_app, _cv_request, g, request, session
+from .globals import current_app as current_app
+from .globals import request_ctx as request_ctx
 from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
+from .helpers import send_from_directory as send_from_directory
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .lifecycle import Lifecycle
+from .logging import create_logger as create_logger
+from .scaffold import Scaffold as Scaffold
 from .scaffold import _endpoint_from_view_func, find_package, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
+from .signals import appcontext_tearing_down as appcontext_tearing_down
+from .signals import got_request_exception as got_request_exception
+from .signals import request_finished as request_finished
+from .signals import request_started as request_started
+from .signals import request_tearing_down as request_tearing_down
 from .templating import DispatchingJinjaLoader, Environment
 from .websockets import Websocket
 from .wrappers import Request, Response
@@ -90,6 +108,15 @@ T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
 # Characters a URL fragment may hold unescaped (RFC 3986), kept as given so
 # an anchor like "a&b=c" survives ``url_for(..., _anchor=...)``.
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+# How many host/scheme combinations keep a cached URL adapter binding.
+_ADAPTER_CACHE_SIZE = 256
+
+
+def _wsgi_decode(value: str) -> str:
+    """Undo PEP 3333's latin-1 transport of a WSGI string, as Werkzeug's
+    binding does: the bytes are decoded as UTF-8, invalid bytes replaced."""
+    return value.encode("latin-1").decode(errors="replace")
 
 
 class Demijohn(Lifecycle):
@@ -255,6 +282,7 @@ class Demijohn(Lifecycle):
         #: Whether subdomain matching against ``SERVER_NAME`` is on.
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
+        self._adapter_cache: dict[tuple[t.Any, ...], MapAdapter] = {}
         #: Functions run by :meth:`startup`, registered with
         #: :meth:`before_serving`.
         self.before_serving_funcs: list[t.Callable[[], t.Any]] = []
@@ -640,9 +668,7 @@ class Demijohn(Lifecycle):
                 server_name = None
             elif not self.subdomain_matching:
                 subdomain = self.url_map.default_subdomain or ""
-            return self.url_map.bind_to_environ(
-                request.environ, server_name=server_name, subdomain=subdomain
-            )
+            return self._bind_to_environ(request.environ, server_name, subdomain)
         if config["SERVER_NAME"] is not None:
             return self.url_map.bind(
                 config["SERVER_NAME"],
@@ -650,6 +676,59 @@ class Demijohn(Lifecycle):
                 url_scheme=config["PREFERRED_URL_SCHEME"],
             )
         return None
+
+    def _bind_to_environ(
+        self, environ: WSGIEnvironment, server_name: str | None, subdomain: str | None
+    ) -> MapAdapter:
+        """``url_map.bind_to_environ``, with the host-dependent part cached.
+
+        PERF: binding works out the server name, subdomain and script root
+        from the host headers on every request (about a seventh of Flask's
+        per-request time). Those depend only on the values in the cache key,
+        so they are computed once per distinct host and only the path,
+        method and query string are filled in per request. The cache is
+        bounded because the Host header is chosen by the client.
+        """
+        url_map = self.url_map
+        if type(url_map).bind_to_environ is not Map.bind_to_environ:
+            # A custom map may bind differently: respect it.
+            return url_map.bind_to_environ(
+                environ, server_name=server_name, subdomain=subdomain
+            )
+        get = environ.get
+        key = (
+            get("HTTP_HOST"),
+            get("SERVER_NAME"),
+            get("SERVER_PORT"),
+            get("wsgi.url_scheme"),
+            get("SCRIPT_NAME"),
+            get("HTTP_UPGRADE"),
+            get("HTTP_CONNECTION"),
+            server_name,
+            subdomain,
+            url_map.default_subdomain,
+        )
+        cache = self._adapter_cache
+        base = cache.get(key)
+        if base is None:
+            base = url_map.bind_to_environ(
+                environ, server_name=server_name, subdomain=subdomain
+            )
+            if len(cache) >= _ADAPTER_CACHE_SIZE:
+                cache.clear()
+            cache[key] = base
+        path_info = get("PATH_INFO")
+        query_args = get("QUERY_STRING")
+        return MapAdapter(
+            url_map,
+            base.server_name,
+            base.script_name,
+            base.subdomain,
+            base.url_scheme,
+            "/" if path_info is None else _wsgi_decode(path_info),
+            environ["REQUEST_METHOD"],
+            None if query_args is None else _wsgi_decode(query_args),
+        )
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
         """Let the ``url_defaults`` functions of the application and of the
@@ -1037,3 +1116,12 @@ class Demijohn(Lifecycle):
     def jinja_loader_for_app(self) -> BaseLoader | None:
         """The application's own template loader (its template folder)."""
         return self.jinja_loader
+
+
+#: The name Flask code uses for the application class.
+Flask = Demijohn
+
+#: Flask's name for its protocol-independent application base class.
+#: demijohn has one application class for both protocols, so it is
+#: :class:`Demijohn`; ``isinstance(app, App)`` holds for every application.
+App = Demijohn

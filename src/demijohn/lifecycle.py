@@ -58,6 +58,7 @@ from .ctx import _sentinel
 from .globals import request, request_ctx
 from .logging import create_logger
 from .scaffold import Scaffold
+from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
     appcontext_tearing_down,
     got_request_exception,
@@ -65,12 +66,11 @@ from .signals import (
     request_started,
     request_tearing_down,
 )
-from .wrappers import Response
+from .wrappers import Response, check_header_fields
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .config import Config
     from .json.provider import JSONProvider
-    from .sessions import SessionInterface
 
 #: One call a step generator asks its driver to make: the callable, its
 #: positional arguments and its keyword arguments.
@@ -135,6 +135,22 @@ def is_coroutine_function(func: t.Any) -> bool:
     if code is not None and inspect.isfunction(func):
         return bool(code.co_flags & _CO_COROUTINE)
     return inspect.iscoroutinefunction(func)
+
+
+def _session_save_is_noop(
+    interface: SessionInterface, cookie_name: str, environ: t.Mapping[str, t.Any]
+) -> bool:
+    """Whether opening and saving a session nobody touched would do nothing.
+
+    PERF: true for the built-in cookie session when the request carries no
+    session cookie: the session would open empty, stay unmodified and
+    unaccessed, and saving it sets no cookie and no ``Vary`` header. So the
+    signature check and cookie parsing are skipped. Any other interface
+    (including subclasses, which may save unconditionally) is always run.
+    """
+    if type(interface) is not SecureCookieSessionInterface:
+        return False
+    return cookie_name not in environ.get("HTTP_COOKIE", "")
 
 
 class Lifecycle(Scaffold):
@@ -345,6 +361,7 @@ class Lifecycle(Scaffold):
         response = self.make_response(rv)
         try:
             response = yield from self._steps("process_response", response)
+            check_header_fields(response)
             if request_finished.receivers:
                 request_finished.send(
                     self, _async_wrapper=self.ensure_sync, response=response
@@ -355,6 +372,8 @@ class Lifecycle(Scaffold):
             self.logger.exception(
                 "Request finalizing failed with an error while handling an error"
             )
+            # Even then, a header that splits the response is never sent.
+            check_header_fields(response)
         return response
 
     def make_response(self, rv: ft.ResponseReturnValue | HTTPException) -> Response:
@@ -462,6 +481,10 @@ class Lifecycle(Scaffold):
                 for func in reversed(after_funcs[name]):
                     response = yield func, (response,), _NO_KWARGS
         interface = self.session_interface
+        if not ctx.session_opened and _session_save_is_noop(
+            interface, self.config["SESSION_COOKIE_NAME"], ctx.request.environ
+        ):
+            return response
         session_ = ctx._get_session()
         if not interface.is_null_session(session_):
             interface.save_session(self, session_, response)  # type: ignore[arg-type]

@@ -8,16 +8,24 @@ your own, subclass them and set :attr:`Demijohn.request_class
 
 from __future__ import annotations
 
+import re
 import typing as t
+from urllib.parse import parse_qsl
 
+import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" codec error handler
+from werkzeug.datastructures import Authorization, MultiDict
 from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
+from werkzeug.wsgi import LimitedStream, get_input_stream
 
 from . import json
 from .globals import _cv_app
+from .globals import current_app as current_app
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
     from werkzeug.routing import Rule
 
 
@@ -27,6 +35,26 @@ def _config_value(key: str) -> t.Any:
     """
     ctx = _cv_app.get(None)
     return None if ctx is None else ctx.app.config[key]
+
+
+class _CappedStream(LimitedStream):
+    """A streamed (chunked) body capped at ``max_content_length``.
+
+    Werkzeug's :class:`~werkzeug.wsgi.LimitedStream` stops a whole-body read
+    (``request.data``, ``get_json()``, url-encoded forms) at the cap and
+    returns what it read, so a too-large upload reaches the view silently
+    cut short. This one checks for a byte past the cap and raises 413.
+    """
+
+    def __init__(self, stream: t.IO[bytes], limit: int) -> None:
+        super().__init__(stream, limit, is_max=True)
+        self._body = stream
+
+    def readall(self) -> bytes:
+        data = super().readall()
+        if self.is_exhausted and self._body.read(1):
+            self.on_exhausted()
+        return data
 
 
 class Request(RequestBase):
@@ -108,6 +136,86 @@ class Request(RequestBase):
     def max_form_parts(self, value: int | None) -> None:
         self._max_form_parts = value
 
+    @cached_property
+    def stream(self) -> t.IO[bytes]:
+        """The body stream, guarded as Werkzeug's
+        :attr:`~werkzeug.wrappers.Request.stream` is, except that a streamed
+        body longer than :attr:`max_content_length` raises 413 when read
+        whole instead of being cut at the limit.
+        """
+        if self.shallow:
+            raise RuntimeError(
+                "This request was created with 'shallow=True', reading"
+                " from the input stream is disabled."
+            )
+        limit = self.max_content_length
+        # Raises 413 when a declared Content-Length is over the limit.
+        stream = get_input_stream(self.environ, max_content_length=limit)
+        if limit is not None and "wsgi.input_terminated" in self.environ:
+            return t.cast(
+                "t.IO[bytes]", _CappedStream(self.environ["wsgi.input"], limit)
+            )
+        return stream
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> t.IO[bytes]:
+        """Create the file a multipart upload is written to, as Werkzeug
+        does, and remember it so :meth:`close` closes it even when the body
+        turned out malformed halfway (Werkzeug then drops the half-written
+        file without closing it).
+        """
+        stream = super()._get_file_stream(
+            total_content_length, content_type, filename, content_length
+        )
+        self.__dict__.setdefault("_upload_streams", []).append(stream)
+        return stream
+
+    def close(self) -> None:
+        """Close the uploaded files, including those of a body whose parsing
+        failed. Called when the request context is popped.
+        """
+        try:
+            super().close()
+        finally:
+            for stream in self.__dict__.pop("_upload_streams", ()):
+                stream.close()
+
+    @cached_property
+    def args(self) -> MultiDict[str, str]:
+        """The parsed query string.
+
+        As Werkzeug's :attr:`~werkzeug.wrappers.Request.args`, except that
+        raw bytes which are not UTF-8 (a client that did not percent-encode
+        them) stay percent-encoded, as invalid percent-escapes do, instead of
+        failing the request with a 500.
+        """
+        query = self.query_string.decode("utf-8", "werkzeug.url_quote")
+        return self.parameter_storage_class(
+            parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote")
+        )
+
+    @property
+    def full_path(self) -> str:
+        """The path and query string; non-UTF-8 query bytes percent-encoded."""
+        query = self.query_string.decode("utf-8", "werkzeug.url_quote")
+        return f"{self.path}?{query}"
+
+    @cached_property
+    def authorization(self) -> Authorization | None:
+        """The parsed ``Authorization`` header, or ``None`` when it is
+        missing or malformed (including Basic credentials with non-ASCII
+        bytes, which Werkzeug lets fail with a 500).
+        """
+        try:
+            return Authorization.from_header(self.headers.get("Authorization"))
+        except ValueError:
+            return None
+
     @property
     def endpoint(self) -> str | None:
         """The endpoint of the matched rule, or ``None`` if none matched."""
@@ -154,6 +262,22 @@ class Request(RequestBase):
                 raise
             raise BadRequest("The request body is not valid JSON.") from error
 
+    def _load_form_data(self) -> None:
+        # Werkzeug's hook that parses the body into ``form`` and ``files``.
+        # In debug mode, a body that cannot carry files gets a ``files`` that
+        # explains a missing enctype instead of answering a bare 400.
+        super()._load_form_data()
+        app_ctx = _cv_app.get(None)
+        if (
+            app_ctx is not None
+            and app_ctx.app.debug
+            and self.mimetype != "multipart/form-data"
+            and not self.files
+        ):
+            from .debughelpers import attach_enctype_error_multidict
+
+            attach_enctype_error_multidict(self)
+
 
 class Response(ResponseBase):
     """The response class demijohn builds from view return values.
@@ -171,6 +295,48 @@ class Response(ResponseBase):
     # Flask sends Location headers as given; relative URLs are valid HTTP.
     autocorrect_location_header = False
 
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Iterable[bytes]:
+        """Send this response through WSGI.
+
+        PERF: a response whose body is a list of bytes with its length
+        already in ``Content-Length`` (what ``str``, ``bytes`` and JSON
+        return values produce), an ordinary status, no ``Location`` header
+        and no close callbacks needs none of the adjustments Werkzeug's
+        :meth:`get_wsgi_response` makes, so its headers and body are handed
+        to the server directly. Every other response takes Werkzeug's path.
+        """
+        headers = self._plain_wsgi_headers()
+        if headers is None:
+            return super().__call__(environ, start_response)
+        start_response(self.status, headers)
+        if environ["REQUEST_METHOD"] == "HEAD":
+            return ()
+        return t.cast("list[bytes]", self.response)
+
+    def _plain_wsgi_headers(self) -> list[tuple[str, str]] | None:
+        body = self.response
+        if (
+            type(body) is not list
+            or self._on_close
+            or self.direct_passthrough
+            or not all(type(chunk) is bytes for chunk in body)
+        ):
+            return None
+        status = self.status_code
+        if status < 200 or status == 204 or status == 304:
+            return None
+        pairs = self.headers.to_wsgi_list()
+        has_length = False
+        for key, _ in pairs:
+            name = key.lower()
+            if name == "content-length":
+                has_length = True
+            elif name == "location" or name == "content-location":
+                return None
+        return pairs if has_length else None
+
     @property
     def max_cookie_size(self) -> int:  # type: ignore[override]
         """The largest cookie this response sets without a warning:
@@ -181,3 +347,34 @@ class Response(ResponseBase):
         if ctx is None:
             return super().max_cookie_size
         return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+
+
+# RFC 9110: a field name is a token; a field value and the status line hold
+# no CR, LF or NUL. One of those would let text chosen by a client (echoed
+# into a header) end the header and start another, or the body.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
+
+
+def check_header_fields(response: ResponseBase) -> None:
+    """Refuse a response whose status or headers could split the response.
+
+    Werkzeug already refuses CR and LF in header values as they are set;
+    this also covers header names, NUL bytes and the status line, whatever
+    way they were set. Called by the lifecycle when a response is
+    finalized, so the error becomes a logged 500 instead of reaching the
+    server.
+
+    :raises ValueError: naming the offending header.
+    """
+    if _FORBIDDEN_IN_VALUE.search(response.status):
+        raise ValueError(
+            f"The response status {response.status!r} contains CR, LF or NUL."
+        )
+    for name, value in response.headers.items():
+        if not _HEADER_NAME.match(name) or _FORBIDDEN_IN_VALUE.search(value):
+            raise ValueError(
+                f"The response header {name!r} is not valid: a header name"
+                " must be an HTTP token and a value must not contain CR, LF"
+                " or NUL."
+            )
