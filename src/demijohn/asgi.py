@@ -30,7 +30,13 @@ import typing as t
 from functools import partial
 from urllib.parse import unquote_to_bytes
 
-from .concurrency import bind_server_loop
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .concurrency import (
+    bind_server_loop,
+    pin_request_worker,
+    release_request_worker,
+)
 from .globals import _cv_app, _cv_request
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
@@ -117,7 +123,7 @@ def build_environ(
             path_bytes = path_bytes[len(root_bytes) :]
         path_info = path_bytes.decode("latin-1")
     else:
-        path = scope["path"]
+        path = scope.get("path") or "/"
         if root_path and path.startswith(root_path):
             path = path[len(root_path) :]
         path_info = path.encode("utf-8").decode("latin-1")
@@ -141,6 +147,10 @@ def build_environ(
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
+        # The edge has read the whole body into ``body``, so it ends where
+        # the body ends. Without this flag Werkzeug reads nothing of a
+        # ``Transfer-Encoding: chunked`` body, which has no Content-Length.
+        "wsgi.input_terminated": True,
         "asgi.scope": scope,
     }
     if client:
@@ -161,6 +171,28 @@ def build_environ(
     return environ
 
 
+class MalformedBody(Exception):
+    """The request body does not match its framing (e.g. more or fewer bytes
+    than ``Content-Length`` declares). Answered with 400 at the edge,
+    before the application sees the request."""
+
+
+async def send_plain_response(send: Send, status: int, message: str) -> None:
+    """Send a complete ``text/plain`` response from the edge itself."""
+    body = message.encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode("ascii")),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
 class ASGIHTTPConnection:
     """Serves one ASGI ``http`` scope through the application's lifecycle.
 
@@ -177,13 +209,34 @@ class ASGIHTTPConnection:
         self.scope = scope
 
     async def __call__(self, receive: Receive, send: Send) -> None:
-        """Handle the connection until the response is sent."""
-        body = await self.read_body(receive)
+        """Handle the connection until the response is sent.
+
+        The request's synchronous code is pinned to one worker thread (see
+        :class:`~demijohn.concurrency.WorkerThreads`).
+        """
+        token = pin_request_worker()
+        try:
+            await self._serve(receive, send)
+        finally:
+            release_request_worker(token)
+
+    async def _serve(self, receive: Receive, send: Send) -> None:
+        try:
+            body = await self.read_body(receive)
+        except MalformedBody as e:
+            await send_plain_response(send, 400, str(e))
+            return
         if body is None:
             return  # the client disconnected before sending its body
         stream, length = body
         environ = build_environ(self.scope, stream, length)
-        await self.handle(environ, receive, send)
+        try:
+            await self.handle(environ, receive, send)
+        finally:
+            # A body spilled to disk holds a file descriptor, which nothing
+            # else closes: Werkzeug closes uploads, never ``wsgi.input``.
+            if isinstance(stream, tempfile.SpooledTemporaryFile):
+                stream.close()
 
     async def read_body(
         self, receive: Receive
@@ -193,14 +246,14 @@ class ASGIHTTPConnection:
         Returns the body as a file positioned at its start and the length to
         declare, or ``None`` when the client disconnected first. A body
         larger than :data:`MAX_CONTENT_LENGTH` is not read any further: the
-        declared length is then the size seen so far, so reading
+        body is then a stream whose reading raises 413, so reading
         ``request.data`` or ``request.form`` raises 413 in the view, through
         the application's error handlers, exactly as under WSGI.
         """
         limit: int | None = self.app.config["MAX_CONTENT_LENGTH"]
         declared = _declared_length(self.scope)
         if limit is not None and declared is not None and declared > limit:
-            return io.BytesIO(), declared
+            return _body_too_large(), declared
         chunks: list[bytes] = []
         spooled: tempfile.SpooledTemporaryFile[bytes] | None = None
         size = 0
@@ -216,9 +269,9 @@ class ASGIHTTPConnection:
                 if limit is not None and size > limit:
                     if spooled is not None:
                         spooled.close()
-                    return io.BytesIO(), size
+                    return _body_too_large(), size
                 if spooled is None and size > SPOOL_MAX_SIZE:
-                    spooled = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by the request
+                    spooled = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by __call__
                         max_size=SPOOL_MAX_SIZE
                     )
                     spooled.writelines(chunks)
@@ -229,13 +282,19 @@ class ASGIHTTPConnection:
                     chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+        if declared is not None and size != declared:
+            if spooled is not None:
+                spooled.close()
+            raise MalformedBody(
+                f"The request body has {size} bytes, but its Content-Length"
+                f" header declares {declared}."
+            )
         if spooled is not None:
             spooled.seek(0)
             return spooled, size
-        stream = io.BytesIO(b"".join(chunks))
-        # Keep the client's header when it matches; declare the real size
-        # when the client sent none (chunked) or a wrong one.
-        return stream, (None if declared == size else size)
+        # Keep the client's header when there was one; declare the size
+        # when the client sent none (a chunked body).
+        return io.BytesIO(b"".join(chunks)), (None if declared == size else size)
 
     async def handle(
         self, environ: WSGIEnvironment, receive: Receive, send: Send
@@ -359,14 +418,39 @@ class ASGIHTTPConnection:
 _END = object()
 
 
+class _BodyTooLarge(io.RawIOBase):
+    """The body of a request the edge stopped reading at
+    :data:`MAX_CONTENT_LENGTH`: reading it raises 413.
+
+    An empty body instead would hand a view a silently truncated upload
+    when the declared length is unknown (chunked) or when a hook raised
+    ``request.max_content_length`` for this request.
+    """
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: t.Any) -> int:
+        raise RequestEntityTooLarge()
+
+
+def _body_too_large() -> t.IO[bytes]:
+    # A raw stream is all Werkzeug needs; typeshed does not count it as IO.
+    return t.cast("t.IO[bytes]", _BodyTooLarge())
+
+
 def _declared_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", ()):
         if name.lower() == b"content-length":
             try:
                 length = int(value)
             except ValueError:
-                return None
-            return length if length >= 0 else None
+                length = -1
+            if length < 0:
+                raise MalformedBody(
+                    "The Content-Length header is not a non-negative integer."
+                )
+            return length
     return None
 
 

@@ -22,6 +22,9 @@ from collections import defaultdict
 from functools import update_wrapper
 
 from . import typing as ft
+from .cli import AppGroup as AppGroup
+from .globals import current_app as current_app
+from .helpers import send_from_directory as send_from_directory
 from .scaffold import Scaffold, _endpoint_from_view_func, setupmethod
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
@@ -390,6 +393,7 @@ class Blueprint(Scaffold):
         # as Flask does, so they must be the full dotted endpoint name.
         app.view_functions.update(self.view_functions)
         extend(self.before_request_funcs, app.before_request_funcs)
+        extend(self.before_websocket_funcs, app.before_websocket_funcs)
         extend(self.after_request_funcs, app.after_request_funcs)
         extend(self.teardown_request_funcs, app.teardown_request_funcs)
         extend(self.url_default_functions, app.url_default_functions)
@@ -615,6 +619,11 @@ class Blueprint(Scaffold):
             lambda s: s.app.url_default_functions.setdefault(None, []).append(f)
         )
         return f
+
+
+#: Flask's name for its protocol-independent blueprint base class. demijohn
+#: has one blueprint class for both protocols, so it is :class:`Blueprint`.
+SansioBlueprint = Blueprint
 
 
 def _copy_handlers(

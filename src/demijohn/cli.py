@@ -36,6 +36,8 @@ from types import ModuleType
 import click
 import werkzeug.serving
 from click.core import ParameterSource
+from werkzeug.serving import is_running_from_reloader as is_running_from_reloader
+from werkzeug.serving import run_simple as run_simple
 from werkzeug.utils import import_string
 
 from .globals import _cv_app, current_app
@@ -546,15 +548,44 @@ _env_file_option = click.Option(
 )
 
 
+def _activate_flask_shim(
+    ctx: click.Context, param: click.Parameter, value: bool
+) -> None:
+    if not value:
+        return
+    from .compat import activate_flask_shim
+
+    try:
+        activate_flask_shim()
+    except ImportError as e:
+        raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+
+
+# Eager, so the shim is active before --help or a command loads the app (and
+# the Flask extensions it imports). Also read from DEMIJOHN_FLASK_SHIM, which
+# a dotenv file may set.
+_flask_shim_option = click.Option(
+    ["--flask-shim"],
+    is_flag=True,
+    help=(
+        "Make 'import flask' import demijohn, so the application's unmodified"
+        " Flask extensions run on it. Give it before other options."
+    ),
+    is_eager=True,
+    expose_value=False,
+    callback=_activate_flask_shim,
+)
+
+
 class DemijohnGroup(AppGroup):
     """The group behind the ``demijohn`` command; use it to build your own
     command for an application.
 
-    It adds the ``--env-file/-e``, ``--app/-A`` and ``--debug/--no-debug``
-    options, the default commands, commands registered under the
-    ``demijohn.commands`` entry point group, and the commands of the loaded
-    application's :attr:`~demijohn.Demijohn.cli`. Options read ``DEMIJOHN_*``
-    environment variables.
+    It adds the ``--env-file/-e``, ``--flask-shim``, ``--app/-A`` and
+    ``--debug/--no-debug`` options, the default commands, commands
+    registered under the ``demijohn.commands`` entry point group, and the
+    commands of the loaded application's :attr:`~demijohn.Demijohn.cli`.
+    Options read ``DEMIJOHN_*`` environment variables.
 
     :param add_default_commands: Add the ``run``, ``shell`` and ``routes``
         commands.
@@ -579,7 +610,7 @@ class DemijohnGroup(AppGroup):
         params: list[click.Parameter] = list(extra.pop("params", None) or ())
         # Option callbacks rather than a group callback do the work, so a
         # user's own group callback keeps it.
-        params += [_env_file_option, _app_option, _debug_option]
+        params += [_env_file_option, _flask_shim_option, _app_option, _debug_option]
         if add_version_option:
             params.append(version_option)
         settings = dict(extra.pop("context_settings", None) or {})
@@ -675,6 +706,7 @@ class DemijohnGroup(AppGroup):
             len(args) == 1 and args[0] in self.get_help_option_names(ctx)
         ):
             _env_file_option.handle_parse_result(ctx, {}, [])
+            _flask_shim_option.handle_parse_result(ctx, {}, [])
             _app_option.handle_parse_result(ctx, {}, [])
         try:
             return super().parse_args(ctx, args)
@@ -914,6 +946,15 @@ def _failing_app(error: Exception) -> WSGIApplication:
         f" separated by {os.path.pathsep!r}."
     ),
 )
+@click.option(
+    "--asgi",
+    is_flag=True,
+    default=False,
+    help=(
+        "Serve the app over ASGI with uvicorn (pip install 'demijohn[asgi]'),"
+        " so async views run on the event loop and WebSockets work."
+    ),
+)
 @pass_script_info
 def run_command(
     info: ScriptInfo,
@@ -925,13 +966,18 @@ def run_command(
     cert: ssl.SSLContext | tuple[str, str] | t.Literal["adhoc"] | None,
     extra_files: list[str] | None,
     exclude_patterns: list[str] | None,
+    asgi: bool = False,
 ) -> None:
     """Run a local development server.
 
     Only for development: it is not built for the load, stability or
     security a production WSGI server provides. '--debug' turns on the
-    reloader and the debugger.
+    reloader and the debugger. '--asgi' serves the app with uvicorn instead
+    of Werkzeug's server.
     """
+    if asgi:
+        _run_asgi(info, host, port, reload, debugger, cert)
+        return
     try:
         app: WSGIApplication = info.load_app()
     except Exception as e:
@@ -955,6 +1001,44 @@ def run_command(
         extra_files=extra_files,
         exclude_patterns=exclude_patterns,
     )
+
+
+def _run_asgi(
+    info: ScriptInfo,
+    host: str,
+    port: int,
+    reload: bool | None,
+    debugger: bool | None,
+    cert: t.Any,
+) -> None:
+    """``demijohn run --asgi``: serve the loaded app with uvicorn."""
+    try:
+        import uvicorn
+    except ImportError:
+        raise click.UsageError(
+            "Serving over ASGI needs uvicorn. Install it with"
+            " \"pip install 'demijohn[asgi]'\"."
+        ) from None
+    if reload:
+        raise click.UsageError(
+            "'--reload' is not available with '--asgi'. Run uvicorn's reloader"
+            " directly: uvicorn --reload --factory or uvicorn --reload module:app."
+        )
+    if debugger:
+        raise click.UsageError(
+            "The interactive debugger is WSGI middleware; it is not available"
+            " with '--asgi'."
+        )
+    ssl_options: dict[str, t.Any] = {}
+    if isinstance(cert, tuple):
+        ssl_options = {"ssl_certfile": cert[0], "ssl_keyfile": cert[1]}
+    elif cert is not None:
+        raise click.UsageError(
+            "With '--asgi', '--cert' must be a certificate file used with '--key'."
+        )
+    app = info.load_app()
+    show_server_banner(get_debug_flag(), info.app_import_path)
+    uvicorn.run(app, host=host, port=port, lifespan="on", **ssl_options)
 
 
 # ``demijohn run --debug`` works as well as ``demijohn --debug run``.

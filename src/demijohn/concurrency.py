@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import queue
 import sys
 import threading
 import typing as t
@@ -162,26 +163,110 @@ def async_to_sync(
     return wrapper
 
 
-async def run_in_worker(owner: t.Any, func: t.Callable[..., T], *args: t.Any) -> T:
-    """Run ``func(*args)`` in ``owner``'s worker thread pool and await it.
+class WorkerThreads:
+    """A bounded set of worker threads for synchronous code under ASGI.
 
-    The pool is created on first use with ``owner.sync_worker_count``
-    threads and kept on the owner. The current context is copied into the
-    thread, so context variables (the request context) are visible there.
+    Each thread is a single-thread executor, so work can be pinned to one
+    thread: everything synchronous that one request runs (its sync hooks,
+    view, teardown and body generator) runs on the same thread, as it would
+    under a threaded WSGI server. Code that keeps per-thread state, such as
+    an SQLite connection stored on ``g`` or a thread-local database
+    session, keeps working.
     """
-    pool: ThreadPoolExecutor | None = owner.__dict__.get("_sync_worker_pool")
-    if pool is None:
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._created = 0
+        self._idle: queue.SimpleQueue[ThreadPoolExecutor] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+
+    async def acquire(self) -> ThreadPoolExecutor:
+        """Take an idle thread, start a new one while under the bound, or
+        wait (without blocking the event loop) for one to be released."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if self._created < self._size:
+                self._created += 1
+                return ThreadPoolExecutor(1, thread_name_prefix="demijohn-sync")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._idle.get)
+
+    def release(self, executor: ThreadPoolExecutor) -> None:
+        """Give a thread back for other requests."""
+        self._idle.put(executor)
+
+
+class _RequestWorker:
+    """The thread one request's synchronous code is pinned to, once it has
+    needed one."""
+
+    __slots__ = ("executor", "threads")
+
+    def __init__(self) -> None:
+        self.executor: ThreadPoolExecutor | None = None
+        self.threads: WorkerThreads | None = None
+
+
+_cv_request_worker: contextvars.ContextVar[_RequestWorker | None] = (
+    contextvars.ContextVar("demijohn.request_worker", default=None)
+)
+
+
+def pin_request_worker() -> contextvars.Token[_RequestWorker | None]:
+    """Start pinning the current request's sync code to one thread.
+
+    The ASGI edge calls it when a request starts and
+    :func:`release_request_worker` with the returned token when it ends.
+    """
+    return _cv_request_worker.set(_RequestWorker())
+
+
+def release_request_worker(token: contextvars.Token[_RequestWorker | None]) -> None:
+    """End the pinning begun by :func:`pin_request_worker` and give the
+    thread, if one was taken, back to its pool."""
+    holder = _cv_request_worker.get()
+    _cv_request_worker.reset(token)
+    if holder is not None and holder.executor is not None and holder.threads:
+        holder.threads.release(holder.executor)
+
+
+def _worker_threads(owner: t.Any) -> WorkerThreads:
+    threads: WorkerThreads | None = owner.__dict__.get("_sync_worker_threads")
+    if threads is None:
         with _reentry_lock:
-            pool = owner.__dict__.get("_sync_worker_pool")
-            if pool is None:
-                pool = ThreadPoolExecutor(
-                    max_workers=owner.sync_worker_count,
-                    thread_name_prefix="demijohn-sync",
-                )
-                owner.__dict__["_sync_worker_pool"] = pool
+            threads = owner.__dict__.get("_sync_worker_threads")
+            if threads is None:
+                threads = WorkerThreads(owner.sync_worker_count)
+                owner.__dict__["_sync_worker_threads"] = threads
+    return threads
+
+
+async def run_in_worker(owner: t.Any, func: t.Callable[..., T], *args: t.Any) -> T:
+    """Run ``func(*args)`` on one of ``owner``'s worker threads and await it.
+
+    At most ``owner.sync_worker_count`` threads exist. Inside a request
+    pinned with :func:`pin_request_worker`, every call runs on that
+    request's thread; otherwise each call borrows a thread for its
+    duration. The current context is copied into the thread, so context
+    variables (the request context) are visible there.
+    """
+    threads = _worker_threads(owner)
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
-    return await loop.run_in_executor(pool, context.run, func, *args)
+    holder = _cv_request_worker.get()
+    if holder is not None:
+        if holder.executor is None:
+            holder.executor = await threads.acquire()
+            holder.threads = threads
+        return await loop.run_in_executor(holder.executor, context.run, func, *args)
+    executor = await threads.acquire()
+    try:
+        return await loop.run_in_executor(executor, context.run, func, *args)
+    finally:
+        threads.release(executor)
 
 
 class AsyncToSyncIterator(t.Generic[T]):

@@ -48,6 +48,7 @@ T_url_value_preprocessor = t.TypeVar(
     "T_url_value_preprocessor", bound=ft.URLValuePreprocessorCallable
 )
 T_route = t.TypeVar("T_route", bound=ft.RouteCallable)
+T_websocket = t.TypeVar("T_websocket", bound=ft.WebsocketHandlerCallable)
 
 #: The registry type of error handlers: owner name → status code (or
 #: ``None`` for exceptions without one) → exception class → handler.
@@ -350,7 +351,9 @@ class Scaffold:
         return f
 
     @setupmethod
-    def websocket(self, rule: str, **options: t.Any) -> t.Callable[[T_route], T_route]:
+    def websocket(
+        self, rule: str, **options: t.Any
+    ) -> t.Callable[[T_websocket], T_websocket]:
         """Decorate an async function to handle WebSocket connections to
         ``rule`` (a demijohn addition, named as in Quart).
 
@@ -362,7 +365,7 @@ class Scaffold:
         if "methods" in options:
             raise TypeError("WebSocket routes take no 'methods' argument.")
 
-        def decorator(f: T_route) -> T_route:
+        def decorator(f: T_websocket) -> T_websocket:
             endpoint = options.pop("endpoint", None)
             self.add_url_rule(
                 rule,

@@ -225,6 +225,33 @@ class DemijohnClient(Client):
             self._context_stack.enter_context(self._new_contexts.pop(0))
         return response
 
+    def websocket(
+        self, path: str, subprotocols: t.Sequence[str] = (), **kwargs: t.Any
+    ) -> WebsocketSession:
+        """Open a WebSocket connection to ``path``; use the result as a
+        context manager (see
+        :class:`~demijohn.testing_transport.WebsocketSession`).
+
+        WebSockets only exist under ASGI, so this always goes through the
+        application's ASGI interface, whichever client it is called on. The
+        client's cookies are sent. ``kwargs`` are those of
+        :class:`EnvironBuilder` (``query_string``, ``headers``, ...).
+        """
+        headers = Headers(kwargs.pop("headers", None) or {})
+        headers.setdefault("Connection", "Upgrade")
+        headers.setdefault("Upgrade", "websocket")
+        if subprotocols:
+            headers["Sec-WebSocket-Protocol"] = ", ".join(subprotocols)
+        kwargs["environ_base"] = self._copy_environ(kwargs.get("environ_base", {}))
+        builder = EnvironBuilder(self.application, path, headers=headers, **kwargs)
+        try:
+            environ = builder.get_environ()
+        finally:
+            builder.close()
+        self._add_cookies_to_wsgi(environ)
+        scope = scope_from_environ(environ, "websocket")
+        return WebsocketSession(self.application, scope)
+
     def __enter__(self) -> DemijohnClient:
         if self.preserve_context:
             raise RuntimeError("Cannot nest client invocations")
@@ -276,45 +303,6 @@ class ASGIClient(DemijohnClient):
             url.hostname or "localhost", url.path, headers.getlist("Set-Cookie")
         )
         return body, status, headers
-
-
-def _websocket_session(
-    client: DemijohnClient,
-    path: str,
-    subprotocols: t.Sequence[str] = (),
-    **kwargs: t.Any,
-) -> WebsocketSession:
-    headers = Headers(kwargs.pop("headers", None) or {})
-    headers.setdefault("Connection", "Upgrade")
-    headers.setdefault("Upgrade", "websocket")
-    if subprotocols:
-        headers["Sec-WebSocket-Protocol"] = ", ".join(subprotocols)
-    kwargs["environ_base"] = client._copy_environ(kwargs.get("environ_base", {}))
-    builder = EnvironBuilder(client.application, path, headers=headers, **kwargs)
-    try:
-        environ = builder.get_environ()
-    finally:
-        builder.close()
-    client._add_cookies_to_wsgi(environ)
-    scope = scope_from_environ(environ, "websocket")
-    return WebsocketSession(client.application, scope)
-
-
-def websocket(
-    self: DemijohnClient, path: str, subprotocols: t.Sequence[str] = (), **kwargs: t.Any
-) -> WebsocketSession:
-    """Open a WebSocket connection to ``path``; use the result as a context
-    manager (see :class:`~demijohn.testing_transport.WebsocketSession`).
-
-    WebSockets only exist under ASGI, so this always goes through the
-    application's ASGI interface. Cookies of the client are sent.
-    ``kwargs`` are those of :class:`EnvironBuilder` (``query_string``,
-    ``headers``, ...).
-    """
-    return _websocket_session(self, path, subprotocols, **kwargs)
-
-
-DemijohnClient.websocket = websocket  # type: ignore[attr-defined]
 
 
 class DemijohnCliRunner(CliRunner):

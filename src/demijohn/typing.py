@@ -61,6 +61,9 @@ RouteCallable = t.Union[
     t.Callable[..., ResponseReturnValue],
     t.Callable[..., t.Awaitable[ResponseReturnValue]],
 ]
+#: A WebSocket handler: an async function (it may return a response value
+#: to refuse the connection before accepting it).
+WebsocketHandlerCallable = t.Callable[..., t.Awaitable[t.Any]]
 #: A ``before_request`` hook: returns ``None`` to go on, or a response value.
 BeforeRequestCallable = t.Union[
     t.Callable[[], ResponseReturnValue | None],
@@ -96,6 +99,11 @@ URLValuePreprocessorCallable = t.Callable[[str | None, dict[str, t.Any] | None],
 ErrorHandlerCallable = t.Union[
     t.Callable[[t.Any], ResponseReturnValue],
     t.Callable[[t.Any], t.Awaitable[ResponseReturnValue]],
+]
+#: A function run before an application's first request. Flask 2.3 removed
+#: the hook that took it; the alias stays for code that annotates with it.
+BeforeFirstRequestCallable = t.Union[
+    t.Callable[[], None], t.Callable[[], t.Awaitable[None]]
 ]
 #: A shell context processor: returns names to add to ``demijohn shell``.
 ShellContextProcessorCallable = t.Callable[[], dict[str, t.Any]]
