@@ -613,7 +613,7 @@ def test_websocket_subprotocol_and_headers(
     app: Demijohn, ws_client: ASGIClient
 ) -> None:
     @app.websocket("/ws")
-    async def ws() -> None:
+    async def handler() -> None:
         assert websocket.requested_subprotocols == ["v2", "v1"]
         await websocket.accept(subprotocol="v1", headers={"X-Server": "demijohn"})
         await websocket.send_json({"ua": websocket.headers.get("User-Agent", "")[:8]})
@@ -630,7 +630,7 @@ def test_websocket_unrequested_subprotocol_is_refused(
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
     @app.websocket("/ws")
-    async def ws() -> None:
+    async def handler() -> None:
         await websocket.accept(subprotocol="v9")
 
     with pytest.raises(WebsocketDenied) as denied:
@@ -647,7 +647,7 @@ def test_before_websocket_can_refuse_with_an_http_response(
             abort(403)
 
     @app.websocket("/ws")
-    async def ws() -> None:
+    async def handler() -> None:
         await websocket.send("welcome")
 
     with pytest.raises(WebsocketDenied) as denied:
@@ -693,7 +693,7 @@ def test_error_after_accept_closes_with_1011_and_is_logged(
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
     @app.websocket("/ws")
-    async def ws() -> None:
+    async def handler() -> None:
         await websocket.accept()
         raise ValueError("handler bug")
 
@@ -716,7 +716,7 @@ def test_client_disconnect_ends_the_handler_and_runs_teardown(
         events.append(("teardown", exc))
 
     @app.websocket("/ws")
-    async def ws() -> None:
+    async def handler() -> None:
         try:
             while True:
                 await websocket.receive()
@@ -742,7 +742,7 @@ def test_websocket_send_rejects_other_types(
     errors: list[str] = []
 
     @app.websocket("/ws")
-    async def ws() -> None:
+    async def handler() -> None:
         try:
             await websocket.send(42)  # type: ignore[arg-type]
         except TypeError as e:
