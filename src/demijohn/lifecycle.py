@@ -55,7 +55,7 @@ from . import typing as ft
 from .concurrency import async_to_sync as _async_to_sync
 from .concurrency import run_in_worker
 from .ctx import _sentinel
-from .globals import request, request_ctx
+from .globals import _cv_request, request, request_ctx
 from .logging import create_logger
 from .scaffold import Scaffold
 from .sessions import SecureCookieSessionInterface, SessionInterface
@@ -116,6 +116,37 @@ class UpgradeRequired(HTTPException):
         "This URL serves WebSocket connections. Connect with a WebSocket"
         " client to an ASGI server (such as uvicorn) serving this application."
     )
+
+
+class _Finished:
+    """An iterator that is done at once, returning ``value`` to the
+    ``yield from`` that delegates to it: a step with nothing to call."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: t.Any) -> None:
+        self.value = value
+
+    def __iter__(self) -> _Finished:
+        return self
+
+    def __next__(self) -> t.NoReturn:
+        raise StopIteration(self.value)
+
+
+_FINISHED_NONE = _Finished(None)
+
+
+def _has_hooks(
+    registry: t.Mapping[ft.AppOrBlueprintKey, list[t.Any]], req: t.Any
+) -> bool:
+    """Whether ``registry`` has functions for the app or for one of the
+    request's blueprints."""
+    if registry.get(None):
+        return True
+    if req.url_rule is None or "." not in req.url_rule.endpoint:
+        return False
+    return any(registry.get(name) for name in req.blueprints)
 
 
 def _call_once(func: t.Callable[..., t.Any], args: tuple[t.Any, ...]) -> Steps:
@@ -198,7 +229,48 @@ class Lifecycle(Scaffold):
         overrides it."""
         if name in self._overridden_steps or name in self.__dict__:
             return _call_once(getattr(self, name), args)
+        shortcut = _SHORTCUTS.get(name)
+        if shortcut is not None:
+            done = shortcut(self, *args)
+            if done is not None:
+                return done  # type: ignore[return-value]
         return _STEP_IMPLEMENTATIONS[name](self, *args)
+
+    # PERF: most requests register no hook of a given kind. For those steps
+    # a shortcut returns the step's result directly (as an iterator that
+    # finishes at once), instead of creating a generator that would find
+    # nothing to call. Each shortcut returns ``None`` when there is work.
+
+    def _shortcut_preprocess(self) -> _Finished | None:
+        req = _cv_request.get().request
+        if _has_hooks(self.before_request_funcs, req) or _has_hooks(
+            self.url_value_preprocessors, req
+        ):
+            return None
+        return _FINISHED_NONE
+
+    def _shortcut_process_response(self, response: Response) -> _Finished | None:
+        ctx = _cv_request.get()
+        if ctx._after_request_functions or _has_hooks(
+            self.after_request_funcs, ctx.request
+        ):
+            return None
+        self._save_session(ctx, response)
+        return _Finished(response)
+
+    def _shortcut_teardown_request(self, exc: BaseException | None) -> _Finished | None:
+        if request_tearing_down.receivers or _has_hooks(
+            self.teardown_request_funcs, _cv_request.get().request
+        ):
+            return None
+        return _FINISHED_NONE
+
+    def _shortcut_teardown_appcontext(
+        self, exc: BaseException | None
+    ) -> _Finished | None:
+        if self.teardown_appcontext_funcs or appcontext_tearing_down.receivers:
+            return None
+        return _FINISHED_NONE
 
     def _run_steps(self, steps: Steps) -> t.Any:
         """The synchronous driver: make each call the steps ask for, through
@@ -421,6 +493,13 @@ class Lifecycle(Scaffold):
             )
         response_class = self.response_class
         response: Response
+        if (
+            status is None
+            and headers is None
+            and type(rv) in (str, bytes)
+            and response_class._builds_plainly()
+        ):
+            return response_class._from_text(rv)  # type: ignore[arg-type]
         if not isinstance(rv, response_class):
             if isinstance(rv, (str, bytes, bytearray, cabc.Iterator)) or hasattr(
                 rv, "__aiter__"
@@ -429,6 +508,14 @@ class Lifecycle(Scaffold):
                 status = headers = None
             elif isinstance(rv, (dict, list)):
                 response = t.cast(Response, self.json.response(rv))
+            elif isinstance(rv, HTTPException):
+                # PERF: ask the exception for its response object instead of
+                # running it as a WSGI app and parsing the output back, which
+                # is what ``force_type`` does for any other callable.
+                environ = request_ctx.request.environ
+                response = response_class.force_type(  # type: ignore[assignment]
+                    rv.get_response(environ), environ
+                )
             elif isinstance(rv, BaseResponse) or callable(rv):
                 try:
                     response = response_class.force_type(  # type: ignore[assignment]
@@ -480,15 +567,18 @@ class Lifecycle(Scaffold):
             if name in after_funcs:
                 for func in reversed(after_funcs[name]):
                     response = yield func, (response,), _NO_KWARGS
+        self._save_session(ctx, response)
+        return response
+
+    def _save_session(self, ctx: t.Any, response: Response) -> None:
         interface = self.session_interface
         if not ctx.session_opened and _session_save_is_noop(
             interface, self.config["SESSION_COOKIE_NAME"], ctx.request.environ
         ):
-            return response
+            return
         session_ = ctx._get_session()
         if not interface.is_null_session(session_):
             interface.save_session(self, session_, response)  # type: ignore[arg-type]
-        return response
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:
         """Run the ``teardown_request`` functions, then send
@@ -769,4 +859,11 @@ _STEP_IMPLEMENTATIONS: dict[str, t.Callable[..., Steps]] = {
     "full_dispatch_websocket": Lifecycle._full_dispatch_websocket_steps,
     "preprocess_websocket": Lifecycle._preprocess_websocket_steps,
     "dispatch_websocket": Lifecycle._dispatch_websocket_steps,
+}
+
+_SHORTCUTS: dict[str, t.Callable[..., _Finished | None]] = {
+    "preprocess_request": Lifecycle._shortcut_preprocess,
+    "process_response": Lifecycle._shortcut_process_response,
+    "do_teardown_request": Lifecycle._shortcut_teardown_request,
+    "do_teardown_appcontext": Lifecycle._shortcut_teardown_appcontext,
 }

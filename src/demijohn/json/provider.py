@@ -230,8 +230,13 @@ class DefaultJSONProvider(JSONProvider):
         :return: The parsed value.
         :raise json.JSONDecodeError: When ``s`` is not valid JSON (a
             subclass of :exc:`ValueError`).
+        :raise ValueError: When ``s`` nests arrays or objects too deeply to
+            parse, so a hostile request body is a 400, not a 500.
         """
-        return json.loads(s, **kwargs)
+        try:
+            return json.loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON document is nested too deeply.") from None
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         """Serialize the arguments and wrap them in a JSON response.
@@ -247,7 +252,12 @@ class DefaultJSONProvider(JSONProvider):
         """
         obj = self._prepare_response_obj(args, kwargs)
         body = self.dumps(obj, **self._layout_options())
-        return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
+        response_class = self._app.response_class
+        builds_plainly = getattr(response_class, "_builds_plainly", None)
+        if builds_plainly is not None and builds_plainly():
+            # PERF: the same response, built without Werkzeug's header checks.
+            return response_class._from_text(f"{body}\n", self.mimetype)
+        return response_class(f"{body}\n", mimetype=self.mimetype)
 
     def _layout_options(self) -> dict[str, t.Any]:
         """Choose :func:`json.dumps` whitespace options from :attr:`compact`."""
