@@ -341,7 +341,14 @@ class ASGIHTTPConnection:
         body = response.response
         is_async_body = hasattr(body, "__aiter__")
         chunks: t.Any = None
-        if is_async_body:
+        plain_headers = getattr(response, "_plain_wsgi_headers", None)
+        plain = None if plain_headers is None else plain_headers()
+        if plain is not None:
+            # PERF: the same shortcut as the WSGI path (see Response.__call__).
+            header_pairs = plain
+            status = response.status_code
+            chunks = () if environ["REQUEST_METHOD"] == "HEAD" else body
+        elif is_async_body:
             header_pairs = response.get_wsgi_headers(environ).to_wsgi_list()
             status = response.status_code
         else:
@@ -355,6 +362,17 @@ class ASGIHTTPConnection:
             {"type": "http.response.start", "status": status, "headers": raw_headers}
         )
         try:
+            if plain is not None:
+                # One message for a buffered body, instead of a chunk plus an
+                # empty closing message.
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": b"".join(chunks),
+                        "more_body": False,
+                    }
+                )
+                return
             if environ["REQUEST_METHOD"] == "HEAD" or status in {204, 304}:
                 pass
             elif is_async_body:
