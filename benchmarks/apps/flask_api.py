@@ -1,0 +1,100 @@
+"""The benchmark app written once against Flask's API.
+
+Flask and demijohn share that API, so the same function builds both apps:
+only the module passed in differs, which is the point of demijohn.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from benchmarks.scenarios import (
+    FORM_FIELD,
+    JSON_MESSAGE,
+    LOOP_ITEMS,
+    LOOP_TITLE,
+    PLAINTEXT,
+    ROUTE_COUNT,
+    SECRET_KEY,
+    TEMPLATE_DIR,
+    load_fortunes,
+    open_fortunes_db,
+    route_text,
+)
+
+View = Callable[..., Any]
+
+
+def _as_async(view: View) -> View:
+    """Wrap a view in an ``async def``, so the framework takes its async
+    path; the wrapper adds one plain call."""
+
+    @functools.wraps(view)
+    async def async_view(**kwargs: Any) -> Any:
+        return view(**kwargs)
+
+    return async_view
+
+
+def _route_view(number: int) -> View:
+    def view(item_id: int, name: str) -> str:
+        return route_text(number, item_id, name)
+
+    return view
+
+
+def build(framework: ModuleType, *, async_views: bool = False) -> Any:
+    """Build the benchmark app with ``framework`` (``flask`` or ``demijohn``).
+
+    With ``async_views`` every view is an ``async def``, which is how an
+    ASGI app is written to match Starlette's async endpoints.
+    """
+    app = framework.Flask(__name__, template_folder=str(TEMPLATE_DIR))
+    app.secret_key = SECRET_KEY
+    request = framework.request
+    session = framework.session
+    render_template = framework.render_template
+    db = open_fortunes_db()
+
+    def add(rule: str, view: View, endpoint: str, methods: tuple[str, ...]) -> None:
+        if async_views:
+            view = _as_async(view)
+        app.add_url_rule(rule, endpoint, view, methods=list(methods))
+
+    def plaintext() -> str:
+        return PLAINTEXT
+
+    def json_message() -> dict[str, str]:
+        return JSON_MESSAGE
+
+    def template() -> str:
+        return render_template("loop.html", title=LOOP_TITLE, items=LOOP_ITEMS)
+
+    def echo_json() -> dict[str, Any]:
+        return {"echo": request.get_json()["name"]}
+
+    def echo_form() -> str:
+        return f"echo={request.form[FORM_FIELD]}"
+
+    def session_visits() -> str:
+        visits = session.get("visits", 0) + 1
+        session["visits"] = visits
+        return f"visits={visits}"
+
+    def fortunes() -> str:
+        return render_template("fortunes.html", fortunes=load_fortunes(db))
+
+    add("/plaintext", plaintext, "plaintext", ("GET",))
+    add("/json", json_message, "json", ("GET",))
+    for number in range(1, ROUTE_COUNT + 1):
+        rule = f"/route{number}/<int:item_id>/<name>"
+        add(rule, _route_view(number), f"route{number}", ("GET",))
+    add("/template", template, "template", ("GET",))
+    add("/echo-json", echo_json, "echo_json", ("POST",))
+    add("/echo-form", echo_form, "echo_form", ("POST",))
+    add("/session", session_visits, "session", ("GET",))
+    add("/fortunes", fortunes, "fortunes", ("GET",))
+    return app

@@ -1,0 +1,82 @@
+"""The benchmark app on Quart: Flask's API made async (its request body and
+template rendering are awaited)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from quart import Quart, render_template, request, session
+
+from benchmarks.scenarios import (
+    FORM_FIELD,
+    JSON_MESSAGE,
+    LOOP_ITEMS,
+    LOOP_TITLE,
+    PLAINTEXT,
+    ROUTE_COUNT,
+    SECRET_KEY,
+    TEMPLATE_DIR,
+    load_fortunes,
+    open_fortunes_db,
+    route_text,
+)
+
+app = Quart(__name__, template_folder=str(TEMPLATE_DIR))
+app.secret_key = SECRET_KEY
+UNSUPPORTED: dict[str, str] = {}
+_db = open_fortunes_db()
+
+
+@app.get("/plaintext")
+async def plaintext() -> str:
+    return PLAINTEXT
+
+
+@app.get("/json")
+async def json_message() -> dict[str, str]:
+    return JSON_MESSAGE
+
+
+def _route_view(number: int) -> Callable[..., Awaitable[str]]:
+    async def view(item_id: int, name: str) -> str:
+        return route_text(number, item_id, name)
+
+    return view
+
+
+for _number in range(1, ROUTE_COUNT + 1):
+    app.add_url_rule(
+        f"/route{_number}/<int:item_id>/<name>",
+        f"route{_number}",
+        _route_view(_number),
+    )
+
+
+@app.get("/template")
+async def template() -> str:
+    return await render_template("loop.html", title=LOOP_TITLE, items=LOOP_ITEMS)
+
+
+@app.post("/echo-json")
+async def echo_json() -> dict[str, Any]:
+    data = await request.get_json()
+    return {"echo": data["name"]}
+
+
+@app.post("/echo-form")
+async def echo_form() -> str:
+    form = await request.form
+    return f"echo={form[FORM_FIELD]}"
+
+
+@app.get("/session")
+async def session_visits() -> str:
+    visits = session.get("visits", 0) + 1
+    session["visits"] = visits
+    return f"visits={visits}"
+
+
+@app.get("/fortunes")
+async def fortunes() -> str:
+    return await render_template("fortunes.html", fortunes=load_fortunes(_db))
