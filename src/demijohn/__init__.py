@@ -25,6 +25,7 @@ from .globals import websocket as websocket
 from .helpers import abort as abort
 from .helpers import flash as flash
 from .helpers import get_flashed_messages as get_flashed_messages
+from .helpers import get_template_attribute as get_template_attribute
 from .helpers import make_response as make_response
 from .helpers import redirect as redirect
 from .helpers import send_file as send_file
@@ -55,3 +56,9 @@ from .wrappers import Response as Response
 Flask = Demijohn
 
 __version__ = "0.1.0.dev0"
+
+# DEMIJOHN_FLASK_SHIM=1 asks for the Flask import shim as soon as demijohn is
+# imported (see demijohn.compat); without it, nothing here touches ``flask``.
+from .compat import _activate_if_requested  # noqa: E402
+
+_activate_if_requested()

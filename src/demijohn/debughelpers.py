@@ -1,25 +1,87 @@
 """Explanations that help during development: which template loaders were
-tried, and why a form-data redirect would lose the body.
+tried, why a form-data redirect would lose the body, and why a file is
+missing from ``request.files``.
 """
 
 from __future__ import annotations
 
 import typing as t
 
+from jinja2 import BaseLoader as BaseLoader
 from werkzeug.routing import RequestRedirect
 
+# This module is only imported once a request needs an explanation, after
+# the application module has loaded, so importing it here makes no cycle.
+from .app import App as App
+from .app import Demijohn
+from .blueprints import Blueprint as Blueprint
 from .globals import _cv_request
+from .globals import request_ctx as request_ctx
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
-    from jinja2 import BaseLoader
-
-    from .app import Demijohn
     from .scaffold import Scaffold
     from .wrappers import Request
 
 
 class UnexpectedUnicodeError(AssertionError, UnicodeError):
     """Raised in debug mode when unexpected text or bytes were given."""
+
+
+class DebugFilesKeyError(KeyError, AssertionError):
+    """Raised in debug mode by ``request.files[key]`` when the key is
+    missing but the form has a field of that name: the browser sent the
+    file's name instead of its content because the form lacks
+    ``enctype="multipart/form-data"``.
+
+    It is an :exc:`AssertionError`, not a 400, so the debugger shows the
+    message; the message names the fix and the file names that arrived.
+    """
+
+    def __init__(self, request: Request, key: str) -> None:
+        message = (
+            f"request.files has no file {key!r}: the request's content type"
+            f" is {request.mimetype!r}, not 'multipart/form-data', so the"
+            " browser sent no file contents. Add"
+            ' enctype="multipart/form-data" to the form.'
+        )
+        sent = request.form.getlist(key)
+        if sent:
+            names = ", ".join(repr(name) for name in sent)
+            message += f"\n\nThe browser sent these file names instead: {names}"
+        super().__init__(message)
+        self.msg = message
+
+    def __str__(self) -> str:
+        # KeyError's own __str__ would show the message quoted as a key.
+        return self.msg
+
+
+def attach_enctype_error_multidict(request: Request) -> None:
+    """Make ``request.files[key]`` raise :exc:`DebugFilesKeyError` instead
+    of a plain :exc:`KeyError` when ``key`` is a form field.
+
+    Called in debug mode when a request's form is parsed from a body that
+    is not ``multipart/form-data`` and so has no files. Keys that are not
+    form fields still raise the usual :exc:`KeyError` (a 400).
+    """
+    files = request.files
+    base = type(files)
+
+    def getitem(self: t.Any, key: str) -> t.Any:
+        try:
+            return base.__getitem__(self, key)
+        except KeyError:
+            if key not in request.form:
+                raise
+            raise DebugFilesKeyError(request, key) from None
+
+    # Swapping the instance's class is the only way to change what
+    # ``files[key]`` does on an object that already exists; the subclass
+    # keeps the name and module so it reads the same in reprs and tracebacks.
+    explaining = type(
+        base.__name__, (base,), {"__getitem__": getitem, "__module__": base.__module__}
+    )
+    files.__class__ = explaining
 
 
 class FormDataRoutingRedirect(AssertionError):

@@ -17,14 +17,13 @@ from functools import update_wrapper
 import werkzeug.utils
 from werkzeug.exceptions import abort as _werkzeug_abort
 from werkzeug.utils import redirect as _werkzeug_redirect
+from werkzeug.wrappers import Response as BaseResponse
 
 from .ctx import StreamWithContext
 from .globals import _cv_app, _cv_request, current_app, request, request_ctx, session
 from .signals import message_flashed
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
-    from werkzeug.wrappers import Response as BaseResponse
-
     from .wrappers import Response
 
 
@@ -264,6 +263,20 @@ def send_from_directory(
     return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
         directory, path, **_send_file_options(**kwargs)
     )
+
+
+def get_template_attribute(template_name: str, attribute: str) -> t.Any:
+    """Load the template ``template_name`` and return the macro or variable
+    it exports as ``attribute``, to call a template macro from Python code.
+
+    Needs an application context; the template is found by the
+    application's loaders like :func:`~demijohn.render_template` finds it.
+
+    :raises jinja2.TemplateNotFound: when no loader has the template.
+    :raises AttributeError: when the template exports no such name.
+    """
+    module = current_app.jinja_env.get_template(template_name).module
+    return getattr(module, attribute)
 
 
 def get_root_path(import_name: str) -> str:

@@ -9,6 +9,7 @@ import typing as t
 from werkzeug.local import LocalProxy
 
 from .globals import _cv_request
+from .globals import request as request
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .app import Demijohn

@@ -24,6 +24,7 @@ import typing as t
 from datetime import datetime, timezone
 
 from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadSignature as BadSignature
 from werkzeug.datastructures import CallbackDict
 
 from .json.tag import TaggedJSONSerializer

@@ -16,6 +16,7 @@ from jinja2 import BaseLoader, Template, TemplateNotFound
 from jinja2 import Environment as BaseEnvironment
 
 from .globals import _cv_app, _cv_request, current_app, session
+from .globals import request as request
 from .helpers import stream_with_context
 from .signals import before_render_template, template_rendered
 

@@ -46,8 +46,8 @@ from uuid import UUID
 from markupsafe import Markup
 from werkzeug.http import http_date, parse_date
 
-from . import dumps as _dumps
-from . import loads as _loads
+from . import dumps as dumps
+from . import loads as loads
 
 __all__ = [
     "JSONTag",
@@ -409,7 +409,7 @@ class TaggedJSONSerializer:
         :raise TypeError: When the value holds something neither a tag nor
             the JSON provider can serialize.
         """
-        return _dumps(self.tag(value), separators=(",", ":"))
+        return dumps(self.tag(value), separators=(",", ":"))
 
     def loads(self, value: str | bytes) -> t.Any:
         """Parse JSON text and restore any tagged values in it.
@@ -418,4 +418,4 @@ class TaggedJSONSerializer:
             value is malformed (bad base64 or UUID). A malformed date loads
             as ``None``, as :func:`werkzeug.http.parse_date` returns.
         """
-        return self._untag_scan(_loads(value))
+        return self._untag_scan(loads(value))
