@@ -785,3 +785,38 @@ def test_one_requests_sync_code_stays_on_one_thread(app: Demijohn) -> None:
 
     client = ASGIClient(app, app.response_class)
     assert [client.get("/").data for _ in range(20)] == [b"2"] * 20
+
+
+def test_custom_session_interface_does_its_io_off_the_event_loop(
+    app: Demijohn,
+) -> None:
+    """A session interface that may block (Redis, a database) is opened and
+    saved in the request's worker thread, never on the event loop."""
+    import threading
+
+    from demijohn.sessions import SecureCookieSession, SessionInterface
+
+    threads: dict[str, str] = {}
+
+    class RecordingInterface(SessionInterface):
+        def open_session(self, app: t.Any, request: t.Any) -> SecureCookieSession:
+            threads["open"] = threading.current_thread().name
+            return SecureCookieSession({"user": "ada"})
+
+        def save_session(self, app: t.Any, session: t.Any, response: t.Any) -> None:
+            threads["save"] = threading.current_thread().name
+            response.headers["X-Saved"] = session.get("user", "")
+
+    app.session_interface = RecordingInterface()
+
+    @app.route("/")
+    async def index() -> str:
+        threads["view"] = threading.current_thread().name
+        return str(session["user"])
+
+    exchange = run(app, http_scope("/"), body_messages(b""))
+    assert exchange.body == b"ada"
+    assert exchange.headers[b"x-saved"] == b"ada"
+    assert threads["open"].startswith("demijohn-sync")
+    assert threads["save"] == threads["open"]
+    assert not threads["view"].startswith("demijohn-sync")

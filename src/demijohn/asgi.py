@@ -38,6 +38,7 @@ from .concurrency import (
     release_request_worker,
 )
 from .globals import _cv_app, _cv_request
+from .sessions import SecureCookieSessionInterface
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import WSGIEnvironment
@@ -306,6 +307,11 @@ class ASGIHTTPConnection:
         ctx.push()
         try:
             try:
+                if type(app.session_interface) is not SecureCookieSessionInterface:
+                    # Open a session that may need I/O now, in the worker
+                    # thread, as Flask opens it when the context is pushed;
+                    # an async view reading it then does not block the loop.
+                    await app.run_sync(ctx._get_session)
                 response = await run_steps_async(
                     app, app._steps("full_dispatch_request")
                 )

@@ -251,8 +251,10 @@ class Lifecycle(Scaffold):
 
     def _shortcut_process_response(self, response: Response) -> _Finished | None:
         ctx = _cv_request.get()
-        if ctx._after_request_functions or _has_hooks(
-            self.after_request_funcs, ctx.request
+        if (
+            ctx._after_request_functions
+            or type(self.session_interface) is not SecureCookieSessionInterface
+            or _has_hooks(self.after_request_funcs, ctx.request)
         ):
             return None
         self._save_session(ctx, response)
@@ -567,7 +569,17 @@ class Lifecycle(Scaffold):
             if name in after_funcs:
                 for func in reversed(after_funcs[name]):
                     response = yield func, (response,), _NO_KWARGS
-        self._save_session(ctx, response)
+        interface = self.session_interface
+        if type(interface) is SecureCookieSessionInterface:
+            # Signing a cookie is quick CPU work: do it inline.
+            self._save_session(ctx, response)
+            return response
+        # Any other interface may do I/O (a Redis or database session), so
+        # opening and saving are steps: under ASGI they run in the request's
+        # worker thread instead of blocking the event loop.
+        session_ = yield ctx._get_session, (), _NO_KWARGS
+        if not interface.is_null_session(session_):
+            yield interface.save_session, (self, session_, response), _NO_KWARGS
         return response
 
     def _save_session(self, ctx: t.Any, response: Response) -> None:
