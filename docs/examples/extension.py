@@ -37,11 +37,9 @@ class Database:
         """The connection of the current application context, opened on
         first use."""
         if "database" not in g:
-            # One request uses the connection at a time, but under ASGI its
-            # view and its teardown may run on different worker threads.
-            g.database = sqlite3.connect(
-                current_app.config["DATABASE"], check_same_thread=False
-            )
+            # A request's sync code stays on one thread, under WSGI and
+            # under ASGI alike, so SQLite's same-thread check holds.
+            g.database = sqlite3.connect(current_app.config["DATABASE"])
             g.database.row_factory = sqlite3.Row
         return t.cast(sqlite3.Connection, g.database)
 

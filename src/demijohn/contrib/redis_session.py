@@ -36,8 +36,8 @@ apply as for the cookie session. The cookie is signed with ``SECRET_KEY``,
 and cookies signed with a key in ``SECRET_KEY_FALLBACKS`` are accepted.
 
 The Redis client (:mod:`redis`) is synchronous. Under WSGI that is what a
-worker expects; under ASGI a session read or write blocks the event loop for
-one Redis round trip (well under a millisecond on a local network). A Redis
+worker expects; under ASGI demijohn opens and saves the session in the
+request's worker thread, so the round trips never block the event loop. A Redis
 server that cannot be reached raises :exc:`redis.exceptions.ConnectionError`
 from the request, which the app turns into a 500: sessions are not silently
 dropped.
