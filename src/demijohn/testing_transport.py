@@ -27,6 +27,8 @@ if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
 
     from .asgi import Message, Scope
 
+#: An ASGI 3 application, ``app(scope, receive, send)``: what
+#: :func:`call_asgi_with_environ` and :class:`WebsocketSession` drive.
 ASGIApp = t.Callable[..., t.Awaitable[None]]
 
 # Standard CGI and WSGI keys that the scope carries itself; every other

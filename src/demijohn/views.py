@@ -14,6 +14,9 @@ import typing as t
 from . import typing as ft
 from .globals import current_app, request
 
+#: A type variable for decorators of view functions.
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
 #: The lower-case HTTP method names :class:`MethodView` looks for as
 #: instance methods.
 http_method_funcs = frozenset(

@@ -409,6 +409,7 @@ class Response(ResponseBase):
 # no CR, LF or NUL. One of those would let text chosen by a client (echoed
 # into a header) end the header and start another, or the body.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_NOT_IN_HEADER_NAME = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
 _FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
 
 
@@ -423,14 +424,28 @@ def check_header_fields(response: ResponseBase) -> None:
 
     :raises ValueError: naming the offending header.
     """
-    if _FORBIDDEN_IN_VALUE.search(response.status):
-        raise ValueError(
-            f"The response status {response.status!r} contains CR, LF or NUL."
-        )
-    for name, value in response.headers.items():
-        if not _HEADER_NAME.match(name) or _FORBIDDEN_IN_VALUE.search(value):
-            raise ValueError(
-                f"The response header {name!r} is not valid: a header name"
-                " must be an HTTP token and a value must not contain CR, LF"
-                " or NUL."
-            )
+    # PERF: runs for every response; one search over all names and one
+    # over all values is about twice as fast as checking header by header.
+    pairs = list(response.headers)
+    names = [name for name, _ in pairs]
+    if (
+        _FORBIDDEN_IN_VALUE.search(response.status)
+        or _NOT_IN_HEADER_NAME.search("".join(names))
+        or _FORBIDDEN_IN_VALUE.search("".join([value for _, value in pairs]))
+        or "" in names
+    ):
+        _raise_for_bad_field(response.status, pairs)
+
+
+def _raise_for_bad_field(status: str, pairs: list[tuple[str, str]]) -> t.NoReturn:
+    if _FORBIDDEN_IN_VALUE.search(status):
+        raise ValueError(f"The response status {status!r} contains CR, LF or NUL.")
+    name = next(
+        name
+        for name, value in pairs
+        if not _HEADER_NAME.match(name) or _FORBIDDEN_IN_VALUE.search(value)
+    )
+    raise ValueError(
+        f"The response header {name!r} is not valid: a header name must be"
+        " an HTTP token and a value must not contain CR, LF or NUL."
+    )
