@@ -69,6 +69,7 @@ from .asgi import (
 from .concurrency import AsyncToSyncIterator, run_coroutine
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute, _make_timedelta
 from .ctx import AppContext, RequestContext, StreamWithContext, _AppCtxGlobals
+from .errors import InvalidArgumentsError
 from .globals import _cv_app, _cv_request, g, request, session
 from .globals import current_app as current_app
 from .globals import request_ctx as request_ctx
@@ -295,7 +296,7 @@ class Demijohn(Lifecycle):
 
         if self.has_static_folder:
             if bool(static_host) != host_matching:
-                raise ValueError(
+                raise InvalidArgumentsError(
                     "Invalid static_host/host_matching combination: with"
                     " host_matching, static_host is required; without it,"
                     " static_host must not be set."

@@ -27,6 +27,7 @@ from werkzeug.utils import cached_property
 
 from . import typing as ft
 from .cli import AppGroup
+from .errors import MissingArgumentError
 from .helpers import get_root_path, send_from_directory
 from .templating import _default_template_ctx_processor
 
@@ -518,7 +519,10 @@ class Scaffold:
 def _endpoint_from_view_func(view_func: ft.RouteCallable) -> str:
     """The default endpoint of a view: its function name."""
     if view_func is None:
-        raise TypeError("expected a view function to derive the endpoint from")
+        raise MissingArgumentError(
+            "expected view func if endpoint is not provided: pass 'view_func',"
+            " or 'endpoint' and add the view later with the 'endpoint' decorator."
+        )
     return view_func.__name__
 
 

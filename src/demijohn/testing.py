@@ -24,6 +24,7 @@ from werkzeug.wrappers import Request as BaseRequest
 from werkzeug.wsgi import get_current_url
 
 from .cli import ScriptInfo
+from .errors import InvalidArgumentsError
 from .sessions import SessionMixin
 from .testing_transport import (
     WebsocketSession,
@@ -64,7 +65,9 @@ class EnvironBuilder(werkzeug.test.EnvironBuilder):
         **kwargs: t.Any,
     ) -> None:
         if base_url is not None and (subdomain or url_scheme):
-            raise ValueError('Cannot pass "subdomain" or "url_scheme" with "base_url".')
+            raise InvalidArgumentsError(
+                'Cannot pass "subdomain" or "url_scheme" with "base_url".'
+            )
         if base_url is None:
             http_host = app.config.get("SERVER_NAME") or "localhost"
             app_root = app.config["APPLICATION_ROOT"]
