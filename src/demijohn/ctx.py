@@ -232,7 +232,8 @@ class RequestContext:
         self._streams_open = 0
         # Weak, so that a stream nobody references can still be collected
         # (and end itself, see ``StreamWithContext.__del__``).
-        self._streams: weakref.WeakSet[StreamWithContext[t.Any]] = weakref.WeakSet()
+        # PERF: created by the first stream; most requests never stream.
+        self._streams: weakref.WeakSet[StreamWithContext[t.Any]] | None = None
         self._stream_app_ctx: AppContext | None = None
         self._deferred_app_ctx: AppContext | None = None
         # A copy shares the request object with the original, which may
@@ -371,6 +372,8 @@ class RequestContext:
 
     def _open_stream(self, stream: StreamWithContext[t.Any]) -> None:
         self._streams_open += 1
+        if self._streams is None:
+            self._streams = weakref.WeakSet()
         self._streams.add(stream)
         self._stream_app_ctx = _cv_app.get(None)
 
@@ -380,8 +383,9 @@ class RequestContext:
         aborted, or an ``after_request`` function replaced the response).
         The last one to close runs the deferred teardown.
         """
-        for stream in list(self._streams):
-            stream.close()
+        if self._streams:
+            for stream in list(self._streams):
+                stream.close()
 
     def _unbind_for_stream(self) -> None:
         token, app_ctx = self._cv_tokens.pop()
