@@ -1,21 +1,38 @@
 """Every code example in the guides works: the guides include these files
 from ``docs/examples`` with ``literalinclude``, and here each one is imported
-and its application exercised, under WSGI and ASGI where it serves HTTP."""
+and its application exercised, under WSGI and ASGI where it serves HTTP.
+
+Examples that turn on the Flask import shim cannot be imported here (this
+process uses the real Flask), so they run in a fresh interpreter through
+:func:`run_example`. No guide may show Python that is not in an example
+file: see :func:`test_no_guide_has_untested_python_blocks`.
+"""
 
 from __future__ import annotations
 
+import ast
+import asyncio
+import http.client
 import importlib
+import json
+import os
+import re
 import runpy
 import sqlite3
 import subprocess
 import sys
+import textwrap
+import threading
 import time
 import types
 import typing as t
 import weakref
 from pathlib import Path
 
+import flask
 import pytest
+import redis
+import werkzeug.serving
 from blinker import NamedSignal
 from werkzeug.test import Client, EnvironBuilder
 
@@ -24,7 +41,9 @@ from demijohn import Demijohn
 from demijohn.testing import DemijohnClient
 from demijohn.testing_transport import WebsocketDenied, call_asgi_with_environ
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+EXAMPLES = DOCS / "examples"
 
 MakeClient = t.Callable[..., DemijohnClient]
 
@@ -57,12 +76,40 @@ def examples(
             )
 
 
+def run_example(name: str, code: str, **env: str) -> t.Any:
+    """Import the example ``name`` as ``example`` in a fresh interpreter,
+    run ``code`` after it, and return the JSON value it printed last.
+
+    Warnings are errors there too. The shim's environment variable is
+    removed, so only the example itself can turn the shim on; ``env`` adds
+    variables.
+    """
+    environ = {k: v for k, v in os.environ.items() if k != "DEMIJOHN_FLASK_SHIM"}
+    environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(EXAMPLES), environ.get("PYTHONPATH")])
+    )
+    environ.update(env)
+    script = f"import {name} as example\n" + textwrap.dedent(code)
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environ,
+        cwd=EXAMPLES,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
 def test_every_example_is_tested() -> None:
     source = Path(__file__).read_text("utf-8")
     untested = [
         path.stem
         for path in EXAMPLES.glob("*.py")
-        if f'examples("{path.stem}")' not in source and path.stem != "testing_guide"
+        if f'examples("{path.stem}")' not in source
+        and not re.search(rf'run_example\(\s*"{path.stem}"', source)
+        and path.stem != "testing_guide"
     ]
     assert not untested, f"docs examples without a test here: {untested}"
 
@@ -569,3 +616,654 @@ def test_scale_out_reads_config_from_the_environment(
     monkeypatch.setenv("DEMIJOHN_SECRET_KEY", "from-env")
     app = examples("scale_out").create_app(FakeRedis())
     assert app.config["SECRET_KEY"] == "from-env"
+
+
+# -- deployment ---------------------------------------------------------------
+
+VERSION = {"version": "select version() on postgresql://db.internal/myproject"}
+
+
+def _gunicorn_hooks() -> dict[str, t.Any]:
+    """The settings and hooks of ``deploy/gunicorn.conf.py``, which the
+    deployment guide shows, loaded the way gunicorn loads a config file."""
+    return runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+
+
+def test_pool_is_opened_and_closed_by_the_lifespan_protocol(
+    examples: t.Callable[[str], types.ModuleType],
+) -> None:
+    app = examples("deployment_serving").app
+    pool_open: list[tuple[str, bool]] = []
+
+    async def serve_lifespan() -> None:
+        messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+
+        async def receive() -> dict[str, t.Any]:
+            return messages.pop(0)
+
+        async def send(message: t.MutableMapping[str, t.Any]) -> None:
+            pool = app.extensions.get("db")
+            pool_open.append((message["type"], pool is not None and not pool.closed))
+
+        await app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+
+    asyncio.run(serve_lifespan())
+    assert pool_open == [
+        ("lifespan.startup.complete", True),
+        ("lifespan.shutdown.complete", False),
+    ]
+
+
+def test_pool_serves_requests_inside_app_serving(
+    examples: t.Callable[[str], types.ModuleType], make_client: MakeClient
+) -> None:
+    app = examples("deployment_serving").app
+    with app.serving():
+        pool = app.extensions["db"]
+        assert make_client(app).get("/version").json == VERSION
+        assert not pool.closed
+    assert pool.closed
+
+
+def test_app_run_is_wrapped_in_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[tuple[str, int, bool, t.Any]] = []
+
+    def run_simple(host: str, port: int, app: Demijohn, **options: t.Any) -> None:
+        # Stands in for the development server: serve one request.
+        pool_open = not app.extensions["db"].closed
+        served.append((host, port, pool_open, Client(app).get("/version").json))
+
+    monkeypatch.setattr(werkzeug.serving, "run_simple", run_simple)
+    monkeypatch.setenv("DEMIJOHN_SKIP_DOTENV", "1")
+    monkeypatch.delenv("DEMIJOHN_RUN_FROM_CLI", raising=False)
+    script = runpy.run_path(
+        str(EXAMPLES / "deployment_serving.py"), run_name="__main__"
+    )
+    assert served == [("127.0.0.1", 5000, True, VERSION)]
+    assert script["app"].extensions["db"].closed
+
+
+def test_run_coroutine_around_a_server_without_hooks(
+    examples: t.Callable[[str], types.ModuleType],
+) -> None:
+    serving = examples("deployment_serving")
+    server = werkzeug.serving.make_server("127.0.0.1", 0, serving.app)
+    thread = threading.Thread(target=serving.serve_forever, args=(server,))
+    thread.start()
+    try:
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", server.server_port, timeout=10
+        )
+        try:
+            connection.request("GET", "/version")
+            response = connection.getresponse()
+            assert (response.status, json.loads(response.read())) == (200, VERSION)
+        finally:
+            connection.close()
+        pool = serving.app.extensions["db"]
+        assert not pool.closed
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+    assert pool.closed
+
+
+def test_gunicorn_hooks_start_and_stop_the_app_in_the_worker(
+    examples: t.Callable[[str], types.ModuleType], make_client: MakeClient
+) -> None:
+    hooks = _gunicorn_hooks()
+    app = examples("deployment_serving").app
+    worker = types.SimpleNamespace(wsgi=app)
+
+    hooks["post_worker_init"](worker)
+    pool = app.extensions["db"]
+    assert make_client(app).get("/version").json == VERSION
+    hooks["worker_exit"](None, worker)
+    assert pool.closed
+    # A second exit (or the master's call for a dead worker) closes nothing.
+    hooks["worker_exit"](None, worker)
+    hooks["worker_exit"](None, types.SimpleNamespace(wsgi=app))
+
+
+def test_gunicorn_hook_fails_the_worker_when_startup_fails(
+    examples: t.Callable[[str], types.ModuleType], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serving = examples("deployment_serving")
+
+    async def unreachable(url: str) -> None:
+        raise ConnectionRefusedError(url)
+
+    monkeypatch.setattr(serving, "create_pool", unreachable)
+    worker = types.SimpleNamespace(wsgi=serving.app)
+    with pytest.raises(ConnectionRefusedError, match="db.internal"):
+        _gunicorn_hooks()["post_worker_init"](worker)
+    assert not hasattr(worker, "demijohn_serving")
+
+
+def test_gunicorn_hooks_serve_a_dispatcher_and_a_plain_wsgi_app(
+    examples: t.Callable[[str], types.ModuleType],
+) -> None:
+    hooks = _gunicorn_hooks()
+    apps = examples("deployment_apps")
+    worker = types.SimpleNamespace(wsgi=examples("deployment_site").application)
+    hooks["post_worker_init"](worker)
+    assert apps.events == ["start frontend", "start api", "start admin"]
+    hooks["worker_exit"](None, worker)
+    assert apps.events[3:] == ["stop admin", "stop api", "stop frontend"]
+
+    def plain_wsgi(environ: t.Any, start_response: t.Any) -> list[bytes]:
+        start_response("204 No Content", [])
+        return []
+
+    plain = types.SimpleNamespace(wsgi=plain_wsgi)
+    hooks["post_worker_init"](plain)
+    hooks["worker_exit"](None, plain)
+    assert not hasattr(plain, "demijohn_serving")
+
+
+FORWARDED = {
+    # A client-supplied address first, then the one nginx appended.
+    "X-Forwarded-For": "198.51.100.1, 203.0.113.7",
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "example.com",
+    "X-Forwarded-Prefix": "/shop",
+}
+
+
+def test_proxy_fix_trusts_one_proxy_under_wsgi(
+    examples: t.Callable[[str], types.ModuleType],
+    make_client: MakeClient,
+    protocol: str,
+) -> None:
+    response = make_client(examples("deployment_proxy").app).get(
+        "/whoami", headers=FORWARDED
+    )
+    if protocol == "wsgi":
+        assert response.json == {
+            "remote_addr": "203.0.113.7",
+            "scheme": "https",
+            "host": "example.com",
+            "script_root": "/shop",
+            "url": "https://example.com/shop/whoami",
+        }
+    else:
+        # ProxyFix wraps wsgi_app only: under ASGI the server's own proxy
+        # options do this, and the headers are ignored here.
+        assert response.json == {
+            "remote_addr": "127.0.0.1",
+            "scheme": "http",
+            "host": "localhost",
+            "script_root": "",
+            "url": "http://localhost/whoami",
+        }
+
+
+def test_shared_data_serves_media_under_wsgi(
+    examples: t.Callable[[str], types.ModuleType],
+    make_client: MakeClient,
+    protocol: str,
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "logo.txt").write_text("a logo")
+    client = make_client(examples("deployment_media").create_app(str(tmp_path)))
+    missing = client.get("/media/none.txt")
+    assert (missing.status_code, missing.json) == (
+        404,
+        {"error": "no media named none.txt"},
+    )
+    with client.get("/media/logo.txt") as logo:
+        if protocol == "asgi":
+            # The middleware wraps wsgi_app only: under ASGI the view answers.
+            assert logo.json == {"error": "no media named logo.txt"}
+            return
+        assert (logo.status_code, logo.text) == (200, "a logo")
+        assert "Last-Modified" in logo.headers
+        etag = logo.headers["ETag"]
+    with client.get("/media/logo.txt", headers={"If-None-Match": etag}) as again:
+        assert again.status_code == 304
+
+
+def test_redis_sessions_with_regenerate_on_login(
+    examples: t.Callable[[str], types.ModuleType],
+    make_client: MakeClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = FakeRedis()
+    urls: list[str] = []
+
+    def from_url(url: str, **options: t.Any) -> FakeRedis:
+        urls.append(url)
+        return fake
+
+    monkeypatch.setattr(redis.Redis, "from_url", from_url)
+    app = examples("deployment_sessions").app
+    app.config["SECRET_KEY"] = "test key"
+    client = make_client(app)
+
+    # Reading an empty session stores nothing and sets no cookie.
+    assert client.get("/").json == {"user_id": None, "cart": []}
+    assert client.get_cookie("session") is None
+    assert not fake.data
+
+    client.post("/cart/tea")
+    before_login = client.get_cookie("session")
+    assert before_login is not None
+    assert client.post("/login", data={"username": "ada"}).status_code == 401
+
+    login = client.post("/login", data={"username": "ada", "password": "correct horse"})
+    assert (login.status_code, login.headers["Location"]) == (302, "/")
+    after_login = client.get_cookie("session")
+    assert after_login is not None
+    assert after_login.value != before_login.value
+    assert client.get("/").json == {"user_id": 1, "cart": ["tea"]}
+    assert len(fake.data) == 1  # the old id's data was deleted
+
+    # Whoever held the id from before the login has nothing.
+    planted = make_client(app)
+    planted.set_cookie("session", before_login.value)
+    assert planted.get("/").json == {"user_id": None, "cart": []}
+
+    client.post("/logout")
+    assert not fake.data
+    assert client.get("/").json == {"user_id": None, "cart": []}
+    assert urls == ["redis://10.0.0.5:6379/0"]
+
+
+class ASGIDispatcherClient(Client):
+    """A Werkzeug client that sends its requests through the ASGI interface
+    of what it wraps (any ASGI application, not only a demijohn one)."""
+
+    def run_wsgi_app(
+        self, environ: t.Any, buffered: bool = False
+    ) -> tuple[t.Iterable[bytes], str, t.Any]:
+        return call_asgi_with_environ(self.application, dict(environ))
+
+
+def _dispatcher_client(site: t.Any, protocol: str) -> Client:
+    return ASGIDispatcherClient(site) if protocol == "asgi" else Client(site)
+
+
+def test_dispatcher_by_prefix(
+    examples: t.Callable[[str], types.ModuleType], protocol: str
+) -> None:
+    client = _dispatcher_client(examples("deployment_site").application, protocol)
+    assert client.get("/api/users").json == {
+        "app": "api",
+        "path": "/users",
+        "script_root": "/api",
+        "home": "/api/",
+    }
+    assert client.get("/admin/").json["app"] == "admin"
+    # Whole path segments only: /apix is the default app's.
+    assert client.get("/apix").json == {
+        "app": "frontend",
+        "path": "/apix",
+        "script_root": "",
+        "home": "/",
+    }
+    bare = client.get("/api")
+    assert bare.status_code == 308
+    assert bare.headers["Location"].endswith("/api/")
+
+
+def test_dispatcher_by_host_then_prefix(
+    examples: t.Callable[[str], types.ModuleType], protocol: str
+) -> None:
+    client = _dispatcher_client(examples("deployment_hosts").application, protocol)
+    api = "http://api.example.com"
+    assert client.get("/users", base_url=api).json == {
+        "app": "api_v1",
+        "path": "/users",
+        "script_root": "",
+        "home": "/",
+    }
+    assert client.get("/v2/users", base_url=api).json["app"] == "api_v2"
+    assert client.get("/v2/users", base_url="http://example.com").json == {
+        "app": "frontend",
+        "path": "/v2/users",
+        "script_root": "",
+        "home": "/",
+    }
+
+
+# -- migration ----------------------------------------------------------------
+
+
+def _without_imports(path: Path) -> tuple[list[str], set[str]]:
+    """The statements of a module apart from its docstring and imports,
+    and the names it imports (apart from ``__future__``)."""
+    tree = ast.parse(path.read_text("utf-8"))
+    code = [
+        ast.dump(node) for node in tree.body[1:] if not isinstance(node, ast.ImportFrom)
+    ]
+    names = {
+        alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__"
+        for alias in node.names
+    }
+    return code, names
+
+
+def test_migration_changes_only_the_imports() -> None:
+    flask_code, flask_names = _without_imports(EXAMPLES / "migration_flask.py")
+    code, names = _without_imports(EXAMPLES / "migration_demijohn.py")
+    assert code == flask_code
+    assert names == flask_names
+
+
+def test_migrated_app_answers_as_the_flask_app(
+    examples: t.Callable[[str], types.ModuleType], make_client: MakeClient
+) -> None:
+    before = examples("migration_flask").app
+    after = examples("migration_demijohn").app
+    assert isinstance(before, flask.Flask)
+    assert type(after) is Demijohn
+
+    def exchange(client: t.Any) -> list[tuple[int, bytes, str | None]]:
+        responses = [
+            client.get("/notes"),
+            client.post("/notes", json={"text": "<tea>"}),
+            client.get("/notes"),
+            client.post("/notes", data="not json"),
+            client.delete("/notes"),
+        ]
+        return [(r.status_code, r.data, r.mimetype) for r in responses]
+
+    flask_answers = exchange(before.test_client())
+    assert flask_answers[2][1] == b"<ul><li>&lt;tea&gt;</li></ul>"
+    assert exchange(make_client(after)) == flask_answers
+
+
+def test_shim_example_refuses_after_the_real_flask(
+    examples: t.Callable[[str], types.ModuleType],
+) -> None:
+    # This process imported the real Flask: the first line refuses.
+    with pytest.raises(ImportError, match="before any Flask extension"):
+        examples("migration_shim")
+    assert sys.modules["flask"] is flask
+
+
+def test_shim_example_runs_flask_login_on_demijohn() -> None:
+    report = run_example(
+        "migration_shim",
+        """
+        import json
+        import flask, flask_login.utils
+        import demijohn
+        from demijohn.testing import ASGIClient
+
+        app = example.app
+        report = {
+            "flask": flask.Flask is demijohn.Demijohn,
+            "app": type(app) is demijohn.Demijohn,
+            "current_app": flask_login.utils.current_app is demijohn.current_app,
+            "runs": [],
+        }
+        for client in (app.test_client(), ASGIClient(app, app.response_class)):
+            report["runs"].append([
+                client.get("/me").json,
+                client.post("/login", data={"name": "mallory"}).status_code,
+                client.post("/login", data={"name": "ada"}).json,
+                client.get("/me").json,
+            ])
+        print(json.dumps(report))
+        """,
+        DEMIJOHN_SECRET_KEY="test key",
+    )
+    login = [{"user": None}, 401, {"logged_in": "ada"}, {"user": "ada"}]
+    assert report == {
+        "flask": True,
+        "app": True,
+        "current_app": True,
+        "runs": [login, login],
+    }
+
+
+# -- security -----------------------------------------------------------------
+
+HTTPS = "https://example.com"
+
+
+@pytest.fixture
+def make_secure_app(
+    examples: t.Callable[[str], types.ModuleType], monkeypatch: pytest.MonkeyPatch
+) -> t.Callable[[str, str], Demijohn]:
+    """Build the security guide's application with the given new and old
+    secret keys in the environment."""
+    guide = examples("security_guide")
+
+    def build(new: str, old: str) -> Demijohn:
+        monkeypatch.setenv("NEW_SECRET_KEY", new)
+        monkeypatch.setenv("OLD_SECRET_KEY", old)
+        return t.cast(Demijohn, guide.create_app())
+
+    return build
+
+
+def _set_cookie(response: t.Any, name: str) -> str:
+    [header] = [
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")
+    ]
+    return t.cast(str, header)
+
+
+def test_cookie_flags(
+    make_secure_app: t.Callable[[str, str], Demijohn], make_client: MakeClient
+) -> None:
+    client = make_client(make_secure_app("new", "old"))
+    login = client.post("/login", data={"user": "ada"}, base_url=HTTPS)
+    assert login.json == {"user": "ada"}
+    for name in ("session", "remember"):
+        flags = _set_cookie(login, name).split("; ")[1:]
+        assert {"Secure", "HttpOnly", "SameSite=Lax"} <= set(flags), name
+    assert len(_set_cookie(login, "remember").split(";")[0]) > len("remember=") + 30
+    assert client.get("/me", base_url=HTTPS).json == {"user": "ada"}
+
+
+def test_secret_key_rotation(
+    make_secure_app: t.Callable[[str, str], Demijohn], make_client: MakeClient
+) -> None:
+    before = make_client(make_secure_app("old", "older"))
+    before.post("/login", data={"user": "ada"}, base_url=HTTPS)
+    old_cookie = before.get_cookie("session", domain="example.com")
+    assert old_cookie is not None
+
+    # The new key in SECRET_KEY, the old one in SECRET_KEY_FALLBACKS.
+    rotated = make_client(make_secure_app("new", "old"))
+    rotated.set_cookie("session", old_cookie.value, domain="example.com")
+    assert rotated.get("/me", base_url=HTTPS).json == {"user": "ada"}
+    rotated.post("/login", data={"user": "grace"}, base_url=HTTPS)
+    new_cookie = rotated.get_cookie("session", domain="example.com")
+    assert new_cookie is not None
+
+    # The updated cookie is signed with the new key only...
+    only_old = make_client(make_secure_app("old", "older"))
+    only_old.set_cookie("session", new_cookie.value, domain="example.com")
+    assert only_old.get("/me", base_url=HTTPS).json == {"user": None}
+    # ...and once the old key is dropped, old cookies stop working.
+    dropped = make_client(make_secure_app("new", "unrelated"))
+    dropped.set_cookie("session", old_cookie.value, domain="example.com")
+    assert dropped.get("/me", base_url=HTTPS).json == {"user": None}
+    dropped.set_cookie("session", new_cookie.value, domain="example.com")
+    assert dropped.get("/me", base_url=HTTPS).json == {"user": "grace"}
+
+
+def test_max_content_length(
+    make_secure_app: t.Callable[[str, str], Demijohn], make_client: MakeClient
+) -> None:
+    client = make_client(make_secure_app("new", "old"))
+    limit = 16 * 1024 * 1024
+    ok = client.post("/upload", data=b"x" * limit, base_url=HTTPS)
+    assert ok.json == {"received": limit}
+    too_large = client.post("/upload", data=b"x" * (limit + 1), base_url=HTTPS)
+    assert too_large.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("example.com", 200),
+        ("shop.example.com", 200),
+        ("evil.test", 400),
+        ("example.com.evil.test", 400),
+        ("notexample.com", 400),
+    ],
+)
+def test_trusted_hosts(
+    make_secure_app: t.Callable[[str, str], Demijohn],
+    make_client: MakeClient,
+    host: str,
+    status: int,
+) -> None:
+    client = make_client(make_secure_app("new", "old"))
+    assert client.get("/me", base_url=f"https://{host}").status_code == status
+
+
+def test_csrf_protection_through_the_shim() -> None:
+    runs = run_example(
+        "security_csrf",
+        """
+        import json, re
+        from demijohn.testing import ASGIClient
+
+        app = example.app
+        runs = []
+        for client in (app.test_client(), ASGIClient(app, app.response_class)):
+            missing = client.post("/notes", data={"text": "hi"}).status_code
+            page = client.get("/form").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+            runs.append([
+                missing,
+                client.post("/notes", data={"text": "a", "csrf_token": token}).json,
+                client.post(
+                    "/notes", data={"text": "b"}, headers={"X-CSRFToken": token}
+                ).json,
+                client.post(
+                    "/notes", data={"text": "c", "csrf_token": "forged"}
+                ).status_code,
+            ])
+        print(json.dumps(runs))
+        """,
+        DEMIJOHN_SECRET_KEY="test key",
+    )
+    expected = [400, {"saved": "a"}, {"saved": "b"}, 400]
+    assert runs == [expected, expected]
+
+
+# -- no untested Python in the guides ------------------------------------------
+
+#: A guide may show a Python block that no test runs only if the line right
+#: before its fence says why, in a MyST comment (which is not rendered)::
+#:
+#:     % untested: deliberately wrong, to show the error message
+#:     ```python
+#:
+#: Anything else belongs in ``docs/examples/``, included with
+#: ``literalinclude`` and exercised here.
+UNTESTED_MARK = re.compile(r"^\s*% untested: \S")
+FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
+PYTHON_INFO = re.compile(
+    r"^\s*(?:\{(?:code-block|code|sourcecode)\}\s*)?"
+    r"(?:python3?|py3?|pycon|ipython3?)(?:\s|$)"
+)
+# Directives whose body is not Markdown: fences inside them are text.
+LITERAL_DIRECTIVES = ("{code-block}", "{code}", "{sourcecode}", "{literalinclude}")
+
+
+def _closes(fence: re.Match[str], opened: tuple[str, int]) -> bool:
+    marks = fence["fence"]
+    return (
+        marks[0] == opened[0] and len(marks) >= opened[1] and not fence["info"].strip()
+    )
+
+
+def unmarked_python_blocks(markdown: str) -> list[int]:
+    """Return the line numbers of the Python code blocks in ``markdown``
+    not marked ``% untested: <why>``, including blocks inside directives
+    with Markdown bodies (notes, list items) but not fences quoted inside
+    another code block."""
+    unmarked: list[int] = []
+    directives: list[tuple[str, int]] = []
+    literal: tuple[str, int] | None = None
+    previous = ""
+    for number, line in enumerate(markdown.splitlines(), 1):
+        fence = FENCE.match(line)
+        if literal is not None:
+            if fence and _closes(fence, literal):
+                literal = None
+        elif fence and directives and _closes(fence, directives[-1]):
+            directives.pop()
+        elif fence:
+            marks, info = fence["fence"], fence["info"].strip()
+            if info.startswith("{") and not info.startswith(LITERAL_DIRECTIVES):
+                directives.append((marks[0], len(marks)))
+            else:
+                literal = (marks[0], len(marks))
+                if PYTHON_INFO.match(info) and not UNTESTED_MARK.match(previous):
+                    unmarked.append(number)
+        previous = line
+    return unmarked
+
+
+def test_untested_python_blocks_are_found() -> None:
+    sample = textwrap.dedent(
+        """\
+        ```python
+        found = 1
+        ```
+
+        % untested: shows a syntax error on purpose
+        ```python
+        def (
+        ```
+
+        - in a list:
+
+          ```py
+          found = 2
+          ```
+
+        ````markdown
+        ```python
+        quoted, not a block
+        ```
+        ````
+
+        :::{note}
+        ```{code-block} python
+        found = 3
+        ```
+        :::
+
+        ```{literalinclude} examples/hello.py
+        :language: python
+        ```
+
+        ```sh
+        python -c 'print("not python")'
+        ```
+
+        ~~~pycon
+        >>> found = 4
+        ~~~
+        """
+    )
+    assert unmarked_python_blocks(sample) == [1, 12, 23, 36]
+
+
+def test_no_guide_has_untested_python_blocks() -> None:
+    pages = [p for p in sorted(DOCS.rglob("*.md")) if "_build" not in p.parts]
+    assert any(p.name == "deployment.md" for p in pages)
+    untested = [
+        f"{page.relative_to(ROOT)}:{line}"
+        for page in pages
+        for line in unmarked_python_blocks(page.read_text("utf-8"))
+    ]
+    assert not untested, (
+        f"Python blocks no test runs: {untested}. Move the code into"
+        " docs/examples/, show it with literalinclude and test it in"
+        " tests/test_docs_examples.py, or put '% untested: <why>' on the"
+        " line before the fence."
+    )
