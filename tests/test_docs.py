@@ -28,7 +28,9 @@ import demijohn
 from demijohn.blueprints import Blueprint
 from demijohn.config import DEFAULT_CONFIG
 from demijohn.lifecycle import Lifecycle
+from demijohn.lifespan import Lifespan
 from demijohn.scaffold import Scaffold
+from demijohn.urls import URLBuilding
 
 pytest.importorskip("sphinx", reason="the docs extra is not installed")
 pytest.importorskip("myst_parser", reason="the docs extra is not installed")
@@ -267,9 +269,10 @@ def documented_classes() -> list[type]:
 
 
 def test_every_public_member_is_documented(inventory: dict[str, set[str]]) -> None:
-    # The lifecycle and scaffold methods are documented on the classes that
-    # users subclass and call them on; the next test checks those.
-    inherited_elsewhere = {Lifecycle, Scaffold}
+    # The methods of the application's base classes (the lifecycle, the URL
+    # and lifespan methods) and of the scaffold are documented on the classes
+    # that users subclass and call them on; the next test checks those.
+    inherited_elsewhere = {*demijohn.Demijohn.__mro__[1:], Scaffold}
     missing = []
     for cls in documented_classes():
         if cls in inherited_elsewhere:
@@ -290,6 +293,8 @@ def test_every_public_member_is_documented(inventory: dict[str, set[str]]) -> No
     [
         (demijohn.Demijohn, ["demijohn.Demijohn"]),
         (Lifecycle, ["demijohn.Demijohn"]),
+        (URLBuilding, ["demijohn.Demijohn"]),
+        (Lifespan, ["demijohn.Demijohn"]),
         (Scaffold, ["demijohn.Demijohn", "demijohn.Blueprint"]),
         (Blueprint, ["demijohn.Blueprint"]),
     ],

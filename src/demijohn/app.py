@@ -17,20 +17,26 @@ The lifecycle is written once, as overridable methods. A WSGI request runs::
 
 Overriding one of these methods in a subclass changes behaviour for every
 request that reaches it.
+
+:class:`Demijohn` gets its methods from a chain of base classes, one job
+each; all of them are documented on :class:`Demijohn`::
+
+    Scaffold      scaffold.py   registration shared with blueprints
+    Lifecycle     lifecycle.py  the request steps above, both protocols
+    URLBuilding   urls.py       URL adapters, url_for, redirect
+    Lifespan      lifespan.py   startup and shutdown hooks
+    Demijohn      app.py        configuration, templates, the WSGI edge
 """
 
 from __future__ import annotations
 
 import collections.abc as cabc
-import contextlib
-import inspect
 import os
 import sys
 import typing as t
 import weakref
 from datetime import timedelta
 from itertools import chain
-from urllib.parse import quote as _url_quote
 
 import click
 from werkzeug.datastructures import Headers as Headers
@@ -42,18 +48,15 @@ from werkzeug.exceptions import BadRequest as BadRequest
 from werkzeug.exceptions import BadRequestKeyError as BadRequestKeyError
 from werkzeug.exceptions import HTTPException as HTTPException
 from werkzeug.exceptions import InternalServerError as InternalServerError
-from werkzeug.routing import (
-    BuildError,
-    Map,
-    MapAdapter,
-    Rule,
-)
+from werkzeug.routing import BuildError as BuildError
+from werkzeug.routing import Map, MapAdapter, Rule
 from werkzeug.routing import RequestRedirect as RequestRedirect
 from werkzeug.routing import RoutingException as RoutingException
 from werkzeug.serving import is_running_from_reloader as is_running_from_reloader
 from werkzeug.utils import cached_property
-from werkzeug.wrappers import Response as BaseResponse
-from werkzeug.wsgi import ClosingIterator, get_host
+from werkzeug.wrappers import Response as BaseResponse  # noqa: F401 - a flask.app name
+from werkzeug.wsgi import ClosingIterator
+from werkzeug.wsgi import get_host as get_host
 
 from . import typing as ft
 from .asgi import (
@@ -66,7 +69,7 @@ from .asgi import (
     Send,
     serve_asgi,
 )
-from .concurrency import AsyncToSyncIterator, run_coroutine
+from .concurrency import AsyncToSyncIterator
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute, _make_timedelta
 from .ctx import AppContext, RequestContext, StreamWithContext, _AppCtxGlobals
 from .errors import InvalidArgumentsError
@@ -76,7 +79,7 @@ from .globals import request_ctx as request_ctx
 from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
 from .helpers import send_from_directory as send_from_directory
 from .json.provider import DefaultJSONProvider, JSONProvider
-from .lifecycle import Lifecycle
+from .lifespan import Lifespan
 from .logging import create_logger as create_logger
 from .scaffold import Scaffold as Scaffold
 from .scaffold import _endpoint_from_view_func, find_package, setupmethod
@@ -101,26 +104,12 @@ T_shell_context_processor = t.TypeVar(
     "T_shell_context_processor", bound=ft.ShellContextProcessorCallable
 )
 T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
-T_serving = t.TypeVar("T_serving", bound=t.Callable[[], t.Any])
 T_template_filter = t.TypeVar("T_template_filter", bound=ft.TemplateFilterCallable)
 T_template_global = t.TypeVar("T_template_global", bound=ft.TemplateGlobalCallable)
 T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
 
-# Characters a URL fragment may hold unescaped (RFC 3986), kept as given so
-# an anchor like "a&b=c" survives ``url_for(..., _anchor=...)``.
-_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
-# How many host/scheme combinations keep a cached URL adapter binding.
-_ADAPTER_CACHE_SIZE = 256
-
-
-def _wsgi_decode(value: str) -> str:
-    """Undo PEP 3333's latin-1 transport of a WSGI string, as Werkzeug's
-    binding does: the bytes are decoded as UTF-8, invalid bytes replaced."""
-    return value.encode("latin-1").decode(errors="replace")
-
-
-class Demijohn(Lifecycle):
+class Demijohn(Lifespan):
     """The application: a registry of views, hooks and configuration, and a
     WSGI callable that serves them.
 
@@ -644,213 +633,6 @@ class Demijohn(Lifecycle):
             namespace.update(processor())
         return namespace
 
-    # -- URLs --------------------------------------------------------------
-
-    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
-        """Bind :attr:`url_map` to a request, or to :data:`SERVER_NAME`.
-
-        Called when a request or application context is created. For a
-        request, the ``Host`` header is checked against
-        :data:`TRUSTED_HOSTS` (400 on mismatch). Without a request, an
-        adapter exists only when ``SERVER_NAME`` is set, so ``url_for``
-        works in an application context.
-        """
-        config = self.config
-        if request is not None:
-            trusted_hosts = config["TRUSTED_HOSTS"]
-            if trusted_hosts is not None:
-                request.trusted_hosts = trusted_hosts
-                # Validates the Host header; raises SecurityError (400).
-                request.host = get_host(request.environ, trusted_hosts)
-            subdomain = None
-            server_name = config["SERVER_NAME"]
-            if self.url_map.host_matching:
-                # SERVER_NAME would replace the real host and break matching.
-                server_name = None
-            elif not self.subdomain_matching:
-                subdomain = self.url_map.default_subdomain or ""
-            return self._bind_to_environ(request.environ, server_name, subdomain)
-        if config["SERVER_NAME"] is not None:
-            return self.url_map.bind(
-                config["SERVER_NAME"],
-                script_name=config["APPLICATION_ROOT"],
-                url_scheme=config["PREFERRED_URL_SCHEME"],
-            )
-        return None
-
-    def _bind_to_environ(
-        self, environ: WSGIEnvironment, server_name: str | None, subdomain: str | None
-    ) -> MapAdapter:
-        """``url_map.bind_to_environ``, with the host-dependent part cached.
-
-        PERF: binding works out the server name, subdomain and script root
-        from the host headers on every request (about a seventh of Flask's
-        per-request time). Those depend only on the values in the cache key,
-        so they are computed once per distinct host and only the path,
-        method and query string are filled in per request. The cache is
-        bounded because the Host header is chosen by the client.
-        """
-        url_map = self.url_map
-        if type(url_map).bind_to_environ is not Map.bind_to_environ:
-            # A custom map may bind differently: respect it.
-            return url_map.bind_to_environ(
-                environ, server_name=server_name, subdomain=subdomain
-            )
-        get = environ.get
-        key = (
-            get("HTTP_HOST"),
-            get("SERVER_NAME"),
-            get("SERVER_PORT"),
-            get("wsgi.url_scheme"),
-            get("SCRIPT_NAME"),
-            get("HTTP_UPGRADE"),
-            get("HTTP_CONNECTION"),
-            server_name,
-            subdomain,
-            url_map.default_subdomain,
-        )
-        cache = self._adapter_cache
-        base = cache.get(key)
-        if base is None:
-            base = url_map.bind_to_environ(
-                environ, server_name=server_name, subdomain=subdomain
-            )
-            if len(cache) >= _ADAPTER_CACHE_SIZE:
-                cache.clear()
-            cache[key] = base
-        path_info = get("PATH_INFO")
-        query_args = get("QUERY_STRING")
-        return MapAdapter(
-            url_map,
-            base.server_name,
-            base.script_name,
-            base.subdomain,
-            base.url_scheme,
-            "/" if path_info is None else _wsgi_decode(path_info),
-            environ["REQUEST_METHOD"],
-            None if query_args is None else _wsgi_decode(query_args),
-        )
-
-    def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
-        """Let the ``url_defaults`` functions of the application and of the
-        endpoint's blueprints fill ``values`` in place. Called by
-        :meth:`url_for`.
-        """
-        names: t.Iterable[str | None] = (None,)
-        if "." in endpoint:
-            blueprint = endpoint.rpartition(".")[0]
-            parts = blueprint.split(".")
-            names = chain(
-                names, (".".join(parts[:i]) for i in range(1, len(parts) + 1))
-            )
-        functions = self.url_default_functions
-        for name in names:
-            if name in functions:
-                for func in functions[name]:
-                    func(endpoint, values)
-
-    def handle_url_build_error(
-        self, error: BuildError, endpoint: str, values: dict[str, t.Any]
-    ) -> str:
-        """Called by :meth:`url_for` when a URL cannot be built.
-
-        Tries each of :attr:`url_build_error_handlers`; the first to return
-        a string supplies the URL. Re-raises the error otherwise.
-        """
-        for handler in self.url_build_error_handlers:
-            try:
-                url = handler(error, endpoint, values)
-            except BuildError as e:
-                error = e
-            else:
-                if url is not None:
-                    return url
-        if error is sys.exc_info()[1]:
-            raise
-        raise error
-
-    def url_for(
-        self,
-        /,
-        endpoint: str,
-        *,
-        _anchor: str | None = None,
-        _method: str | None = None,
-        _scheme: str | None = None,
-        _external: bool | None = None,
-        **values: t.Any,
-    ) -> str:
-        """Build the URL of ``endpoint``, filling its rule with ``values``.
-
-        Inside a request, the URL is relative to the host (``/page``)
-        unless ``_external`` is true; an endpoint starting with ``.`` is
-        relative to the current blueprint. Outside a request it needs
-        :data:`SERVER_NAME` and is external by default. Values that are
-        not rule arguments become the query string.
-
-        :param _anchor: Add ``#anchor``.
-        :param _method: Build the rule for this method.
-        :param _scheme: The scheme of an external URL.
-        :param _external: Include scheme and host.
-        :raises RuntimeError: outside a request without ``SERVER_NAME``.
-        :raises ValueError: if ``_scheme`` is given with ``_external=False``.
-        :raises werkzeug.routing.BuildError: if the endpoint or values do not
-            fit a rule and no build error handler returns a URL.
-        """
-        request_ctx_ = _cv_request.get(None)
-        if request_ctx_ is not None:
-            url_adapter = request_ctx_.url_adapter
-            blueprint_name = request_ctx_.request.blueprint
-            if endpoint[:1] == ".":
-                if blueprint_name is not None:
-                    endpoint = f"{blueprint_name}{endpoint}"
-                else:
-                    endpoint = endpoint[1:]
-            if _external is None:
-                _external = _scheme is not None
-        else:
-            app_ctx = _cv_app.get(None)
-            if app_ctx is not None and app_ctx.app is self:
-                url_adapter = app_ctx.url_adapter
-            else:
-                url_adapter = self.create_url_adapter(None)
-            if url_adapter is None:
-                raise RuntimeError(
-                    "Unable to build URLs outside an active request without"
-                    " 'SERVER_NAME' configured. Also configure"
-                    " 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' as needed."
-                )
-            if _external is None:
-                _external = True
-        if _scheme is not None and not _external:
-            raise ValueError("When specifying '_scheme', '_external' must be True.")
-
-        self.inject_url_defaults(endpoint, values)
-        try:
-            url = url_adapter.build(  # type: ignore[union-attr]
-                endpoint,
-                values,
-                method=_method,
-                url_scheme=_scheme,
-                force_external=_external,
-            )
-        except BuildError as error:
-            values.update(
-                _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external
-            )
-            return self.handle_url_build_error(error, endpoint, values)
-        if _anchor is not None:
-            url = f"{url}#{_url_quote(_anchor, safe=_ANCHOR_SAFE)}"
-        return url
-
-    def redirect(self, location: str, code: int = 302) -> BaseResponse:
-        """Create a redirect response; :func:`~demijohn.redirect` calls it.
-        Override it to change how every redirect is built.
-        """
-        from werkzeug.utils import redirect as _redirect
-
-        return _redirect(location, code=code, Response=self.response_class)
-
     # -- the request lifecycle -------------------------------------------
 
     def wsgi_app(
@@ -913,104 +695,6 @@ class Demijohn(Lifecycle):
         (``app.asgi_app = Middleware(app.asgi_app)``).
         """
         await serve_asgi(self, scope, receive, send)
-
-    # -- serving: startup and shutdown -------------------------------------
-
-    @setupmethod
-    def before_serving(self, f: T_serving) -> T_serving:
-        """Register a function (sync or async) to run once when the server
-        starts, before the first request, inside an application context.
-
-        Under ASGI the lifespan protocol runs it; under WSGI call
-        :meth:`startup` yourself or use ``with app.serving():`` (see
-        :meth:`serving`). An exception stops the server from starting.
-        """
-        self.before_serving_funcs.append(f)
-        return f
-
-    @setupmethod
-    def after_serving(self, f: T_serving) -> T_serving:
-        """Register a function (sync or async) to run once when the server
-        shuts down, inside an application context."""
-        self.after_serving_funcs.append(f)
-        return f
-
-    @setupmethod
-    def while_serving(
-        self, f: t.Callable[[], t.AsyncGenerator[None, None]]
-    ) -> t.Callable[[], t.AsyncGenerator[None, None]]:
-        """Register an async generator function that wraps the time the
-        application serves: the code before its single ``yield`` runs at
-        startup, the code after it at shutdown."""
-        self.while_serving_gens.append(f)
-        return f
-
-    async def startup(self) -> None:
-        """Run the :meth:`before_serving` functions, then the startup half
-        of the :meth:`while_serving` generators, in an application context.
-
-        Called by the ASGI lifespan protocol; call it (or use
-        :meth:`lifespan` / :meth:`serving`) under WSGI.
-        """
-        with self.app_context():
-            for func in self.before_serving_funcs:
-                result = func()
-                if inspect.isawaitable(result):
-                    await result
-            for gen_func in self.while_serving_gens:
-                gen = gen_func()
-                await gen.__anext__()
-                self._serving_gens.append(gen)
-
-    async def shutdown(self) -> None:
-        """Finish the :meth:`while_serving` generators (last started first),
-        then run the :meth:`after_serving` functions, in an application
-        context.
-
-        :raises RuntimeError: if a ``while_serving`` generator yields twice.
-        """
-        with self.app_context():
-            while self._serving_gens:
-                gen = self._serving_gens.pop()
-                try:
-                    await gen.__anext__()
-                except StopAsyncIteration:
-                    continue
-                raise RuntimeError(
-                    f"The while_serving generator {gen!r} yielded more than"
-                    " once; it must yield exactly once."
-                )
-            for func in self.after_serving_funcs:
-                result = func()
-                if inspect.isawaitable(result):
-                    await result
-
-    @contextlib.asynccontextmanager
-    async def lifespan(self) -> t.AsyncIterator[Demijohn]:
-        """An async context manager that runs :meth:`startup` on entry and
-        :meth:`shutdown` on exit: ``async with app.lifespan(): ...``.
-
-        Useful in tests, and for servers without the lifespan protocol.
-        """
-        await self.startup()
-        try:
-            yield self
-        finally:
-            await self.shutdown()
-
-    @contextlib.contextmanager
-    def serving(self) -> t.Iterator[Demijohn]:
-        """The WSGI equivalent of :meth:`lifespan`: a plain context manager
-        running :meth:`startup` and :meth:`shutdown` to completion.
-
-        Use it around ``app.run()``, or from server hooks, e.g. gunicorn's
-        ``post_worker_init`` (enter) and ``worker_exit`` (exit).
-        """
-        run_coroutine(self.startup())
-        try:
-            yield self
-        finally:
-            run_coroutine(self.shutdown())
 
     # -- contexts ----------------------------------------------------------
 
