@@ -22,7 +22,7 @@ from collections import defaultdict
 from functools import update_wrapper
 
 from . import typing as ft
-from .cli import AppGroup as AppGroup
+from .cli_loading import AppGroup as AppGroup
 from .globals import current_app as current_app
 from .helpers import send_from_directory as send_from_directory
 from .scaffold import Scaffold, _endpoint_from_view_func, setupmethod

@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.utils import cached_property
 
 from . import typing as ft
-from .cli import AppGroup
+from .cli_loading import AppGroup
 from .errors import MissingArgumentError
 from .helpers import get_root_path, send_from_directory
 from .templating import _default_template_ctx_processor

@@ -23,7 +23,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 from werkzeug.wsgi import get_current_url
 
-from .cli import ScriptInfo
+from .cli_loading import ScriptInfo
 from .errors import InvalidArgumentsError
 from .sessions import SessionMixin
 from .testing_transport import (
