@@ -820,3 +820,28 @@ def test_custom_session_interface_does_its_io_off_the_event_loop(
     assert threads["open"].startswith("demijohn-sync")
     assert threads["save"] == threads["open"]
     assert not threads["view"].startswith("demijohn-sync")
+
+
+def test_call_through_the_class_and_from_a_subclass_override(app: Demijohn) -> None:
+    @app.route("/")
+    def index() -> str:
+        return "hi"
+
+    started: list[str] = []
+
+    def start_response(status: str, headers: t.Any, exc_info: t.Any = None) -> t.Any:
+        started.append(status)
+
+    environ = app.test_request_context("/").request.environ
+    body = b"".join(Demijohn.__call__(app, dict(environ), start_response))
+    assert (body, started) == (b"hi", ["200 OK"])
+
+    class Logged(Demijohn):
+        def __call__(self, environ: t.Any, start_response: t.Any) -> t.Any:
+            started.append("logged")
+            return super().__call__(environ, start_response)
+
+    logged = Logged("logged")
+    logged.route("/")(index)
+    assert logged.test_client().get("/").data == b"hi"
+    assert started == ["200 OK", "logged"]

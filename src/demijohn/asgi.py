@@ -590,6 +590,10 @@ class ProtocolDispatch:
     uvicorn tells an application from an application factory.
     """
 
+    def __call__(self, app: t.Any, *args: t.Any) -> t.Any:
+        """Called through the class, as ``Demijohn.__call__(app, ...)``."""
+        return self.__get__(app)(*args)
+
     def __get__(self, instance: t.Any, owner: type | None = None) -> t.Any:
         if instance is None:
             return self
