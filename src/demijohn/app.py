@@ -95,7 +95,6 @@ from .wrappers import Request, Response
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
-    from jinja2 import BaseLoader
 
     from .blueprints import Blueprint
     from .testing import DemijohnClient, DemijohnCliRunner
@@ -796,11 +795,6 @@ class Demijohn(Lifespan):
             run_simple(host, port, self, **options)
         finally:
             self._got_first_request = False
-
-    @property
-    def jinja_loader_for_app(self) -> BaseLoader | None:
-        """The application's own template loader (its template folder)."""
-        return self.jinja_loader
 
 
 #: The name Flask code uses for the application class.
