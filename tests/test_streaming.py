@@ -419,3 +419,54 @@ def test_stream_not_sent_ends_when_server_closes_response(app: Demijohn) -> None
         ("teardown_appcontext", None),
     ]
     assert _cv_app.get(None) is None
+
+
+class _ClosableChunks:
+    """An iterator (not a generator) with its own ``close()``, like a file
+    or a database cursor streamed to the client."""
+
+    def __init__(self, chunks: list[str], fail_at: int | None = None) -> None:
+        self._chunks = iter(chunks)
+        self._fail_at = fail_at
+        self._sent = 0
+        self.closed_with_request: list[bool] = []
+
+    def __iter__(self) -> _ClosableChunks:
+        return self
+
+    def __next__(self) -> str:
+        if self._sent == self._fail_at:
+            raise ValueError("chunk source broke")
+        self._sent += 1
+        return next(self._chunks)
+
+    def close(self) -> None:
+        self.closed_with_request.append(has_request_context())
+
+
+def test_wrapped_iterator_is_closed_when_the_stream_is_exhausted(
+    app: Demijohn, client: DemijohnClient
+) -> None:
+    source = _ClosableChunks(["a", "b"])
+
+    @app.route("/")
+    def index() -> Response:
+        return Response(stream_with_context(source))
+
+    assert client.get("/").text == "ab"
+    # Closed exactly once, with the request still bound.
+    assert source.closed_with_request == [True]
+
+
+def test_wrapped_iterator_is_closed_when_the_stream_raises(
+    app: Demijohn, client: DemijohnClient
+) -> None:
+    source = _ClosableChunks(["a", "b"], fail_at=1)
+
+    @app.route("/")
+    def index() -> Response:
+        return Response(stream_with_context(source))
+
+    with pytest.raises(ValueError, match="chunk source broke"):
+        client.get("/").get_data()
+    assert source.closed_with_request == [True]

@@ -479,9 +479,17 @@ class StreamWithContext(t.Generic[t.AnyStr]):
 
     def _finish(self, exc: BaseException | None, tokens: t.Any) -> None:
         self._finished = True
-        if tokens is not None:
-            self._ctx._unbind_after_step(tokens)
-        self._ctx._close_stream(exc)
+        try:
+            # However the stream ends, the wrapped iterable's own ``close()``
+            # runs (as in Flask), while the request is still bound, so it
+            # can release what it holds.
+            close = getattr(self._iterator, "close", None)
+            if close is not None:
+                close()
+        finally:
+            if tokens is not None:
+                self._ctx._unbind_after_step(tokens)
+            self._ctx._close_stream(exc)
 
     def close(self) -> None:
         """Close the wrapped iterable inside the context, then tear down.
@@ -493,12 +501,7 @@ class StreamWithContext(t.Generic[t.AnyStr]):
             return
         ctx = self._ctx
         tokens = ctx._bind_for_stream() if _cv_request.get(None) is not ctx else None
-        try:
-            close = getattr(self._iterator, "close", None)
-            if close is not None:
-                close()
-        finally:
-            self._finish(None, tokens)
+        self._finish(None, tokens)
 
     def __del__(self) -> None:
         # A stream the view created but did not send (it aborted, or an

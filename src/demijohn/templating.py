@@ -15,7 +15,7 @@ import typing as t
 from jinja2 import BaseLoader, Template, TemplateNotFound
 from jinja2 import Environment as BaseEnvironment
 
-from .globals import _cv_app, _cv_request, current_app, session
+from .globals import _cv_app, _cv_request, current_app
 from .globals import request as request
 from .helpers import stream_with_context
 from .signals import before_render_template, template_rendered
@@ -28,14 +28,13 @@ _Source = tuple[str, str | None, t.Callable[[], bool] | None]
 
 
 def _default_template_ctx_processor() -> dict[str, t.Any]:
-    """Add ``g``, ``request`` and ``session`` to every template context.
+    """Add ``g`` and ``request`` to every template context, as the concrete
+    objects rather than the proxies, since templates read them often.
 
-    ``g`` and ``request`` are the concrete objects, since templates read
-    them often. ``session`` is the :data:`~demijohn.session` proxy rather
-    than the session itself: rendering a template must not mark the
-    session accessed (which adds ``Vary: Cookie``), but a template or a
-    :data:`~demijohn.signals.template_rendered` receiver that reads it
-    through the proxy marks it, whatever the session class tracks itself.
+    ``session`` is not added here, as in Flask: templates reach it through
+    the environment's globals (the :data:`~demijohn.session` proxy), so
+    rendering a template that does not read it leaves the session
+    unaccessed and adds no ``Vary: Cookie``.
     """
     context: dict[str, t.Any] = {}
     app_ctx = _cv_app.get(None)
@@ -44,7 +43,6 @@ def _default_template_ctx_processor() -> dict[str, t.Any]:
     request_ctx = _cv_request.get(None)
     if request_ctx is not None:
         context["request"] = request_ctx.request
-        context["session"] = session
     return context
 
 
