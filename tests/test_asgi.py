@@ -845,3 +845,22 @@ def test_call_through_the_class_and_from_a_subclass_override(app: Demijohn) -> N
     logged.route("/")(index)
     assert logged.test_client().get("/").data == b"hi"
     assert started == ["200 OK", "logged"]
+
+
+def test_a_shallow_copy_of_the_app_calls_its_own_wsgi_app(app: Demijohn) -> None:
+    import copy
+
+    @app.route("/")
+    def index() -> str:
+        return "original"
+
+    assert app.test_client().get("/").data == b"original"
+    copied = copy.copy(app)
+
+    def replaced(environ: t.Any, start_response: t.Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"copy"]
+
+    copied.wsgi_app = replaced  # type: ignore[method-assign]
+    assert b"".join(copied({"REQUEST_METHOD": "GET"}, lambda *a: None)) == b"copy"
+    assert app.test_client().get("/").data == b"original"

@@ -599,7 +599,8 @@ class ProtocolDispatch:
             return self
         # PERF: one bound dispatcher per application, not one per request.
         bound = instance.__dict__.get("_protocol_dispatch")
-        if bound is None:
+        # A shallow copy of the application shares its __dict__: rebind.
+        if bound is None or bound._app is not instance:
             bound = instance.__dict__["_protocol_dispatch"] = _BoundDispatch(instance)
         return bound
 
