@@ -38,7 +38,7 @@ from .concurrency import (
     release_request_worker,
 )
 from .globals import _cv_app, _cv_request
-from .sessions import SecureCookieSessionInterface
+from .lifecycle import is_coroutine_function, session_may_do_io
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import WSGIEnvironment
@@ -74,7 +74,6 @@ async def run_steps_async(app: Demijohn, steps: _Steps) -> t.Any:
     sent back into the generator, or its exception thrown into it, exactly
     as the synchronous driver does under WSGI.
     """
-    is_coroutine_function = app._is_coroutine_function
     try:
         func, args, kwargs = next(steps)
         while True:
@@ -307,7 +306,7 @@ class ASGIHTTPConnection:
         ctx.push()
         try:
             try:
-                if type(app.session_interface) is not SecureCookieSessionInterface:
+                if session_may_do_io(app.session_interface):
                     # Open a session that may need I/O now, in the worker
                     # thread, as Flask opens it when the context is pushed;
                     # an async view reading it then does not block the loop.

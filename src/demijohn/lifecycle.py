@@ -168,20 +168,15 @@ def is_coroutine_function(func: t.Any) -> bool:
     return inspect.iscoroutinefunction(func)
 
 
-def _session_save_is_noop(
-    interface: SessionInterface, cookie_name: str, environ: t.Mapping[str, t.Any]
-) -> bool:
-    """Whether opening and saving a session nobody touched would do nothing.
+def session_may_do_io(interface: SessionInterface) -> bool:
+    """Whether opening or saving a session through ``interface`` may block.
 
-    PERF: true for the built-in cookie session when the request carries no
-    session cookie: the session would open empty, stay unmodified and
-    unaccessed, and saving it sets no cookie and no ``Vary`` header. So the
-    signature check and cookie parsing are skipped. Any other interface
-    (including subclasses, which may save unconditionally) is always run.
+    Only the built-in cookie interface itself (not a subclass, which may
+    override anything) is known to be quick CPU work. Every other interface
+    is treated as doing I/O: under ASGI its calls run in the request's worker
+    thread, and its session is always opened and saved.
     """
-    if type(interface) is not SecureCookieSessionInterface:
-        return False
-    return cookie_name not in environ.get("HTTP_COOKIE", "")
+    return type(interface) is not SecureCookieSessionInterface
 
 
 class Lifecycle(Scaffold):
@@ -253,7 +248,7 @@ class Lifecycle(Scaffold):
         ctx = _cv_request.get()
         if (
             ctx._after_request_functions
-            or type(self.session_interface) is not SecureCookieSessionInterface
+            or session_may_do_io(self.session_interface)
             or _has_hooks(self.after_request_funcs, ctx.request)
         ):
             return None
@@ -289,9 +284,6 @@ class Lifecycle(Scaffold):
                     func, args, kwargs = steps.send(value)
         except StopIteration as stop:
             return stop.value
-
-    def _is_coroutine_function(self, func: t.Any) -> bool:
-        return is_coroutine_function(func)
 
     async def run_sync(self, func: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
         """Run a synchronous callable from the ASGI path and return its
@@ -570,22 +562,30 @@ class Lifecycle(Scaffold):
                 for func in reversed(after_funcs[name]):
                     response = yield func, (response,), _NO_KWARGS
         interface = self.session_interface
-        if type(interface) is SecureCookieSessionInterface:
+        if not session_may_do_io(interface):
             # Signing a cookie is quick CPU work: do it inline.
             self._save_session(ctx, response)
             return response
-        # Any other interface may do I/O (a Redis or database session), so
-        # opening and saving are steps: under ASGI they run in the request's
-        # worker thread instead of blocking the event loop.
+        # The interface may do I/O (a Redis or database session), so opening
+        # and saving are steps: under ASGI they run in the request's worker
+        # thread instead of blocking the event loop.
         session_ = yield ctx._get_session, (), _NO_KWARGS
         if not interface.is_null_session(session_):
             yield interface.save_session, (self, session_, response), _NO_KWARGS
         return response
 
     def _save_session(self, ctx: t.Any, response: Response) -> None:
+        """Open (if needed) and save the built-in cookie session inline.
+
+        PERF: a session nobody touched, on a request without a session
+        cookie, would open empty, stay unmodified and unaccessed, and save
+        no cookie and no ``Vary`` header, so the signature check and cookie
+        parsing are skipped.
+        """
         interface = self.session_interface
-        if not ctx.session_opened and _session_save_is_noop(
-            interface, self.config["SESSION_COOKIE_NAME"], ctx.request.environ
+        cookie_name = self.config["SESSION_COOKIE_NAME"]
+        if not ctx.session_opened and cookie_name not in ctx.request.environ.get(
+            "HTTP_COOKIE", ""
         ):
             return
         session_ = ctx._get_session()
