@@ -517,3 +517,39 @@ def test_assigning_app_json_replaces_provider(app: t.Any) -> None:
         assert dj_json.dumps([1]) == "recorded:[1]"
         assert dj_json.loads("1") == ("recorded", 1)
         assert dj_json.jsonify(1).get_data(as_text=True) == "recorded:1\n"
+
+
+def test_dumps_gives_json_dumps_text_for_every_option_combination(app: t.Any) -> None:
+    # dumps shares one encoder per combination of options; each must give
+    # exactly what a fresh json.dumps call gives, including after another
+    # combination was used in between.
+    import json as stdlib_json
+
+    provider = app.json
+    value = {"b": [1, 2.5, None], "a": "é", "c": {"z": 1, "y": (2, 3)}}
+    combinations = [
+        {},
+        {"indent": 2},
+        {"separators": (",", ":")},
+        {"sort_keys": False},
+        {"ensure_ascii": False, "indent": "\t"},
+        {"separators": [",", ":"]},  # unhashable: not cached, same text
+        {"allow_nan": False},  # an option without a cached encoder
+        {"indent": 2},
+    ]
+    for options in combinations:
+        expected = stdlib_json.dumps(
+            value,
+            **{
+                "default": provider.default,
+                "ensure_ascii": provider.ensure_ascii,
+                "sort_keys": provider.sort_keys,
+                **options,
+            },
+        )
+        assert provider.dumps(value, **dict(options)) == expected
+
+
+def test_dumps_still_raises_for_a_value_it_cannot_serialize(app: t.Any) -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        app.json.dumps({"x": object()})

@@ -81,6 +81,7 @@ from .helpers import send_from_directory as send_from_directory
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .lifespan import Lifespan
 from .logging import create_logger as create_logger
+from .output import PlainOutput
 from .scaffold import Scaffold as Scaffold
 from .scaffold import _endpoint_from_view_func, find_package, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
@@ -651,8 +652,12 @@ class Demijohn(Lifespan):
         error: BaseException | None = None
         try:
             try:
-                response = self.full_dispatch_request()
-                if hasattr(response.response, "__aiter__"):
+                response: Response | PlainOutput | None = self._dispatch_plainly(ctx)
+                if response is None:
+                    response = self.full_dispatch_request()
+                if not isinstance(response, PlainOutput) and hasattr(
+                    response.response, "__aiter__"
+                ):
                     # An async body keeps the request context, as under ASGI.
                     response.response = StreamWithContext(
                         AsyncToSyncIterator(t.cast(t.Any, response.response)), ctx
@@ -663,7 +668,14 @@ class Demijohn(Lifespan):
             except:
                 error = sys.exc_info()[1]
                 raise
-            app_iter = response(environ, start_response)
+            app_iter: cabc.Iterable[bytes]
+            if isinstance(response, PlainOutput):
+                start_response(response.status, response.wsgi_headers())
+                app_iter = (
+                    () if environ["REQUEST_METHOD"] == "HEAD" else [response.body]
+                )
+            else:
+                app_iter = response(environ, start_response)
             if ctx._streams_open:
                 # The server closes the iterable when it is done with the
                 # response; streams the view made but did not send end then.

@@ -39,6 +39,7 @@ from .concurrency import (
 )
 from .globals import _cv_app, _cv_request
 from .lifecycle import is_coroutine_function, session_may_do_io
+from .output import PlainOutput
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import WSGIEnvironment
@@ -92,11 +93,18 @@ async def run_steps_async(app: Demijohn, steps: _Steps) -> t.Any:
         return stop.value
 
 
-def _header_environ_key(name: str) -> str:
-    key = name.upper().replace("-", "_")
-    if key in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
-        return key
-    return f"HTTP_{key}"
+# PERF: the same header names arrive with every request, so the environ key
+# of each is worked out once. Bounded, because clients choose the names.
+_ENVIRON_KEYS: dict[bytes, str] = {}
+
+
+def _header_environ_key(raw_name: bytes) -> str:
+    key = raw_name.decode("latin-1").upper().replace("-", "_")
+    if key not in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
+        key = f"HTTP_{key}"
+    if len(_ENVIRON_KEYS) < 512:
+        _ENVIRON_KEYS[raw_name] = key
+    return key
 
 
 def build_environ(
@@ -117,10 +125,13 @@ def build_environ(
     root_path: str = scope.get("root_path", "")
     raw_path: bytes | None = scope.get("raw_path")
     if raw_path:
-        path_bytes = unquote_to_bytes(raw_path.partition(b"?")[0])
-        root_bytes = root_path.encode("utf-8")
-        if root_bytes and path_bytes.startswith(root_bytes):
-            path_bytes = path_bytes[len(root_bytes) :]
+        path_bytes = raw_path.partition(b"?")[0]
+        if b"%" in path_bytes:
+            path_bytes = unquote_to_bytes(path_bytes)
+        if root_path:
+            root_bytes = root_path.encode("utf-8")
+            if path_bytes.startswith(root_bytes):
+                path_bytes = path_bytes[len(root_bytes) :]
         path_info = path_bytes.decode("latin-1")
     else:
         path = scope.get("path") or "/"
@@ -156,8 +167,9 @@ def build_environ(
     if client:
         environ["REMOTE_ADDR"] = client[0]
         environ["REMOTE_PORT"] = str(client[1])
+    environ_keys = _ENVIRON_KEYS
     for raw_name, raw_value in scope.get("headers", ()):
-        key = _header_environ_key(raw_name.decode("latin-1"))
+        key = environ_keys.get(raw_name) or _header_environ_key(raw_name)
         value = raw_value.decode("latin-1")
         if key in environ:
             separator = "; " if key == "HTTP_COOKIE" else ","
@@ -193,6 +205,28 @@ async def send_plain_response(send: Send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
+async def send_plain_output(send: Send, output: PlainOutput, method: str) -> None:
+    """Send a response of the plain lane (without its body for HEAD)."""
+    body = output.body
+    await send(
+        {
+            "type": "http.response.start",
+            "status": int(output.status[:3]),
+            "headers": [
+                (b"content-type", output.content_type.encode("latin-1")),
+                (b"content-length", str(len(body)).encode("ascii")),
+            ],
+        }
+    )
+    await send(
+        {
+            "type": "http.response.body",
+            "body": b"" if method == "HEAD" else body,
+            "more_body": False,
+        }
+    )
+
+
 class ASGIHTTPConnection:
     """Serves one ASGI ``http`` scope through the application's lifecycle.
 
@@ -216,27 +250,25 @@ class ASGIHTTPConnection:
         """
         token = pin_request_worker()
         try:
-            await self._serve(receive, send)
+            try:
+                body = await self.read_body(receive)
+            except MalformedBody as e:
+                await send_plain_response(send, 400, str(e))
+                return
+            if body is None:
+                return  # the client disconnected before sending its body
+            stream, length = body
+            environ = build_environ(self.scope, stream, length)
+            try:
+                await self.handle(environ, receive, send)
+            finally:
+                # A body spilled to disk holds a file descriptor, which
+                # nothing else closes: Werkzeug closes uploads, never
+                # ``wsgi.input``.
+                if isinstance(stream, tempfile.SpooledTemporaryFile):
+                    stream.close()
         finally:
             release_request_worker(token)
-
-    async def _serve(self, receive: Receive, send: Send) -> None:
-        try:
-            body = await self.read_body(receive)
-        except MalformedBody as e:
-            await send_plain_response(send, 400, str(e))
-            return
-        if body is None:
-            return  # the client disconnected before sending its body
-        stream, length = body
-        environ = build_environ(self.scope, stream, length)
-        try:
-            await self.handle(environ, receive, send)
-        finally:
-            # A body spilled to disk holds a file descriptor, which nothing
-            # else closes: Werkzeug closes uploads, never ``wsgi.input``.
-            if isinstance(stream, tempfile.SpooledTemporaryFile):
-                stream.close()
 
     async def read_body(
         self, receive: Receive
@@ -311,13 +343,17 @@ class ASGIHTTPConnection:
                     # thread, as Flask opens it when the context is pushed;
                     # an async view reading it then does not block the loop.
                     await app.run_sync(ctx._get_session)
-                response = await run_steps_async(
-                    app, app._steps("full_dispatch_request")
-                )
+                steps = app._plain_lane_steps(ctx)
+                if steps is None:
+                    steps = app._steps("full_dispatch_request")
+                response = await run_steps_async(app, steps)
             except Exception as e:
                 error = e
                 response = await run_steps_async(app, app._steps("handle_exception", e))
-            await self.send_response(response, environ, send)
+            if isinstance(response, PlainOutput):
+                await send_plain_output(send, response, environ["REQUEST_METHOD"])
+            else:
+                await self.send_response(response, environ, send)
         except BaseException as e:
             if error is None:
                 error = e
@@ -330,7 +366,8 @@ class ASGIHTTPConnection:
             if error is not None and app.should_ignore_error(error):
                 error = None
             ctx._close_abandoned_streams()
-            await run_steps_async(app, ctx._pop_steps(error))
+            if not ctx._pop_without_teardown(error):
+                await run_steps_async(app, ctx._pop_steps(error))
 
     async def send_response(
         self, response: Response, environ: WSGIEnvironment, send: Send

@@ -19,7 +19,7 @@ import typing as t
 import weakref
 from functools import update_wrapper
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from . import typing as ft
 from .globals import _cv_app, _cv_request
@@ -41,6 +41,12 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 # Marks "no exception given" so that ``None`` can mean "no error".
 _sentinel: t.Any = object()
+
+# Marks a request context whose URL adapter is not bound yet.
+_UNBOUND: t.Any = object()
+
+
+_HTTP = frozenset({"http", "https"})
 
 
 class _AppCtxGlobals:
@@ -112,11 +118,28 @@ class AppContext:
     def __init__(self, app: Demijohn) -> None:
         #: The application this context binds.
         self.app = app
-        #: A URL adapter built from ``SERVER_NAME``, or ``None`` without it.
-        self.url_adapter: MapAdapter | None = app.create_url_adapter(None)
+        self._url_adapter: MapAdapter | None = _UNBOUND
+        if not app._builtin_url_adapter:
+            self._url_adapter = app.create_url_adapter(None)
         #: The :data:`~demijohn.g` namespace of this context.
         self.g: _AppCtxGlobals = app.app_ctx_globals_class()
         self._cv_tokens: list[contextvars.Token[AppContext]] = []
+
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        """A URL adapter built from ``SERVER_NAME``, or ``None`` without it.
+
+        Made by :meth:`Demijohn.create_url_adapter
+        <demijohn.Demijohn.create_url_adapter>` when the context is created,
+        or the first time it is used when that cannot make a difference.
+        """
+        if self._url_adapter is _UNBOUND:
+            self._url_adapter = self.app.create_url_adapter(None)
+        return self._url_adapter
+
+    @url_adapter.setter
+    def url_adapter(self, adapter: MapAdapter | None) -> None:
+        self._url_adapter = adapter
 
     def push(self) -> None:
         """Bind this context to the current thread or task.
@@ -146,7 +169,13 @@ class AppContext:
         """
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        self.app._run_steps(self._pop_steps(exc))
+        if len(self._cv_tokens) == 1 and self.app._has_teardown(
+            "do_teardown_appcontext", exc
+        ):
+            self.app._run_steps(self._pop_steps(exc))
+        else:
+            # PERF: nothing to tear down: no step driver needed.
+            self._unbind()
 
     def _pop_steps(self, exc: BaseException | None) -> Steps:
         """:meth:`pop` as lifecycle steps, so the ASGI edge can await async
@@ -155,8 +184,19 @@ class AppContext:
             if len(self._cv_tokens) == 1:
                 yield from self.app._steps("do_teardown_appcontext", exc)
         finally:
-            ctx = _cv_app.get()
+            popped = _cv_app.get()
             _cv_app.reset(self._cv_tokens.pop())
+        self._finish_pop(popped)
+
+    def _unbind(self) -> None:
+        """Undo the last push's binding (no teardown) and finish the pop."""
+        popped = _cv_app.get()
+        _cv_app.reset(self._cv_tokens.pop())
+        self._finish_pop(popped)
+
+    def _finish_pop(self, ctx: AppContext) -> None:
+        """Check the pop undid this context and send
+        :data:`~demijohn.signals.appcontext_popped`."""
         if ctx is not self:
             raise AssertionError(
                 f"Popped the wrong application context: {ctx!r} instead of"
@@ -211,34 +251,59 @@ class RequestContext:
             request.json_module = app.json
         #: The :class:`~demijohn.wrappers.Request`.
         self.request: Request = request
-        #: The URL adapter bound to this request, or ``None`` when the host
-        #: was refused (the request then carries a routing exception).
-        self.url_adapter: MapAdapter | None = None
-        try:
-            self.url_adapter = app.create_url_adapter(self.request)
-        except HTTPException as e:
-            self.request.routing_exception = e
-        #: Messages read by :func:`~demijohn.get_flashed_messages`, cached
-        #: for the rest of the request.
-        self.flashes: list[tuple[str, str]] | None = None
+        self._url_adapter: MapAdapter | None = _UNBOUND
+        if not app._binds_url_adapter_lazily():
+            self._bind_url_adapter()
         self._session: SessionMixin | None = session
         self._after_request_functions: list[ft.AfterRequestCallable[t.Any]] = []
         self._cv_tokens: list[
             tuple[contextvars.Token[RequestContext], AppContext | None]
         ] = []
-        #: The :class:`~demijohn.websockets.Websocket` of a WebSocket
-        #: connection, ``None`` for an HTTP request.
-        self.websocket: Websocket | None = None
-        self._streams_open = 0
-        # Weak, so that a stream nobody references can still be collected
-        # (and end itself, see ``StreamWithContext.__del__``).
-        # PERF: created by the first stream; most requests never stream.
-        self._streams: weakref.WeakSet[StreamWithContext[t.Any]] | None = None
-        self._stream_app_ctx: AppContext | None = None
-        self._deferred_app_ctx: AppContext | None = None
-        # A copy shares the request object with the original, which may
-        # still be reading it; only the original closes it.
-        self._owns_request = True
+
+    # PERF: attributes that few requests change are class-level defaults,
+    # assigned on the instance only when they change, which saves setting
+    # them for every request.
+
+    #: Messages read by :func:`~demijohn.get_flashed_messages`, cached for
+    #: the rest of the request.
+    flashes: list[tuple[str, str]] | None = None
+    #: The :class:`~demijohn.websockets.Websocket` of a WebSocket
+    #: connection, ``None`` for an HTTP request.
+    websocket: Websocket | None = None
+    _streams_open = 0
+    # Weak, so that a stream nobody references can still be collected (and
+    # end itself, see ``StreamWithContext.__del__``); created by the first
+    # stream.
+    _streams: weakref.WeakSet[StreamWithContext[t.Any]] | None = None
+    _stream_app_ctx: AppContext | None = None
+    _deferred_app_ctx: AppContext | None = None
+    # A copy shares the request object with the original, which may still be
+    # reading it; only the original closes it.
+    _owns_request = True
+
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        """The URL adapter bound to this request, or ``None`` when the host
+        was refused (the request then carries a routing exception).
+
+        Bound by :meth:`Demijohn.create_url_adapter
+        <demijohn.Demijohn.create_url_adapter>` when the context is created,
+        or, when binding cannot fail, the first time it is used.
+        """
+        if self._url_adapter is _UNBOUND:
+            self._bind_url_adapter()
+        return self._url_adapter
+
+    @url_adapter.setter
+    def url_adapter(self, adapter: MapAdapter | None) -> None:
+        self._url_adapter = adapter
+
+    def _bind_url_adapter(self) -> None:
+        self._url_adapter = None
+        try:
+            self._url_adapter = self.app.create_url_adapter(self.request)
+        except HTTPException as e:
+            self.request.routing_exception = e
 
     @property
     def session(self) -> SessionMixin:
@@ -290,6 +355,28 @@ class RequestContext:
         Stores the rule and view arguments on the request, or the routing
         exception (404, 405, slash redirect) to be raised at dispatch.
         """
+        router = self.app._url_router()
+        if router is not None:
+            environ = self.request.environ
+            # The router matches plain HTTP only, as the adapter would see
+            # it; a WebSocket handshake goes to the adapter.
+            if (
+                not environ.get("HTTP_UPGRADE")
+                and environ.get("wsgi.url_scheme") in _HTTP
+            ):
+                path = environ.get("PATH_INFO")
+                if path is None:
+                    path = "/"
+                elif not path.isascii():
+                    path = path.encode("latin-1").decode(errors="replace")
+                hit = router.match(path, environ["REQUEST_METHOD"].upper())
+                if hit is not None:
+                    self.request.url_rule, self.request.view_args = hit
+                    return
+                if router.misses(path):
+                    # The adapter would raise this very exception.
+                    self.request.routing_exception = NotFound()
+                    return
         try:
             rule, view_args = self.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
         except HTTPException as e:
@@ -311,9 +398,10 @@ class RequestContext:
         self._cv_tokens.append((_cv_request.set(self), app_ctx))
         request = self.request
         if (
-            self.url_adapter is not None
-            and request.url_rule is None
+            request.url_rule is None
             and request.routing_exception is None
+            # An unbound adapter is never None once bound.
+            and self._url_adapter is not None
         ):
             self.match_request()
 
@@ -332,7 +420,36 @@ class RequestContext:
         """
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        self.app._run_steps(self._pop_steps(exc))
+        if not self._pop_without_teardown(exc):
+            self.app._run_steps(self._pop_steps(exc))
+
+    def _pop_without_teardown(self, exc: BaseException | None) -> bool:
+        """Pop the outermost push directly when the pop has no teardown
+        function or signal receiver to run; ``False`` (having done nothing)
+        otherwise, and the pop steps must run.
+
+        PERF: most requests register no teardown, and driving the pop steps
+        through a step driver costs more than the unbinding itself.
+        """
+        if len(self._cv_tokens) != 1 or self._streams_open:
+            return False
+        app = self.app
+        token, app_ctx = self._cv_tokens[-1]
+        if app._has_teardown("do_teardown_request", exc) or (
+            app_ctx is not None
+            and len(app_ctx._cv_tokens) == 1
+            and app._has_teardown("do_teardown_appcontext", exc)
+        ):
+            return False
+        try:
+            if self._owns_request:
+                self.request.close()
+        finally:
+            popped = self._unbind(token, outermost=True)
+            if app_ctx is not None:
+                app_ctx._unbind()
+        self._check_popped(popped)
+        return True
 
     def _pop_steps(self, exc: BaseException | None) -> Steps:
         """:meth:`pop` as lifecycle steps, so the ASGI edge can await async
@@ -348,16 +465,26 @@ class RequestContext:
                 if self._owns_request:
                     self.request.close()
         finally:
-            ctx = _cv_request.get()
-            self._cv_tokens.pop()
-            _cv_request.reset(token)
-            if outermost and self._owns_request:
-                self.request.environ["werkzeug.request"] = None
+            popped = self._unbind(token, outermost)
             if app_ctx is not None:
                 yield from app_ctx._pop_steps(exc)
-        if ctx is not self:
+        self._check_popped(popped)
+
+    def _unbind(
+        self, token: contextvars.Token[RequestContext], outermost: bool
+    ) -> t.Any:
+        """Undo the last push's binding; returns the context that was bound."""
+        popped = _cv_request.get()
+        self._cv_tokens.pop()
+        _cv_request.reset(token)
+        if outermost and self._owns_request:
+            self.request.environ["werkzeug.request"] = None
+        return popped
+
+    def _check_popped(self, popped: t.Any) -> None:
+        if popped is not self:
             raise AssertionError(
-                f"Popped the wrong request context: {ctx!r} instead of"
+                f"Popped the wrong request context: {popped!r} instead of"
                 f" {self!r}. Contexts must be popped in the reverse order of"
                 " their pushes."
             )

@@ -47,6 +47,7 @@ from werkzeug.exceptions import (
     BadRequestKeyError,
     HTTPException,
     InternalServerError,
+    NotFound,
 )
 from werkzeug.routing import RequestRedirect, RoutingException, Rule, WebsocketMismatch
 from werkzeug.wrappers import Response as BaseResponse
@@ -56,7 +57,9 @@ from .concurrency import async_to_sync as _async_to_sync
 from .concurrency import run_in_worker
 from .ctx import _sentinel
 from .globals import _cv_request, request, request_ctx
+from .json.provider import DefaultJSONProvider
 from .logging import create_logger
+from .output import PlainOutput, sends_plainly, text_content_type
 from .scaffold import Scaffold
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
@@ -136,6 +139,9 @@ class _Finished:
 
 _FINISHED_NONE = _Finished(None)
 
+# Werkzeug's 404 page, rendered by the first plain-lane 404.
+_NOT_FOUND_PAGE: bytes | None = None
+
 
 def _has_hooks(
     registry: t.Mapping[ft.AppOrBlueprintKey, list[t.Any]], req: t.Any
@@ -199,12 +205,30 @@ class Lifecycle(Scaffold):
     #: subclass is created.
     _overridden_steps: frozenset[str] = frozenset()
 
+    #: Whether the class leaves every method the plain lane stands in for
+    #: as it is; computed when the subclass is created.
+    _plain_lane_class: bool = True
+    #: Whether the class also keeps the error handling the plain lane's 404
+    #: stands in for.
+    _plain_error_lane_class: bool = True
+
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._overridden_steps = frozenset(
             name
             for name in STEP_METHODS
             if getattr(cls, name) is not getattr(Lifecycle, name)
+        )
+        cls._plain_lane_class = all(
+            getattr(cls, name) is getattr(Lifecycle, name) for name in _LANE_METHODS
+        )
+        cls._plain_error_lane_class = all(
+            getattr(cls, name) is getattr(Lifecycle, name)
+            for name in (
+                "handle_user_exception",
+                "handle_http_exception",
+                "trap_http_exception",
+            )
         )
 
     @property
@@ -269,6 +293,13 @@ class Lifecycle(Scaffold):
             return None
         return _FINISHED_NONE
 
+    def _has_teardown(self, name: str, exc: BaseException | None) -> bool:
+        """Whether the teardown step ``name`` (``do_teardown_request`` or
+        ``do_teardown_appcontext``) has anything to run now."""
+        if name in self._overridden_steps or name in self.__dict__:
+            return True
+        return _SHORTCUTS[name](self, exc) is None
+
     def _run_steps(self, steps: Steps) -> t.Any:
         """The synchronous driver: make each call the steps ask for, through
         :meth:`ensure_sync`, and return the steps' result."""
@@ -296,6 +327,192 @@ class Lifecycle(Scaffold):
         some callables inline, for example cheap hooks.
         """
         return await run_in_worker(self, func, *args)
+
+    # -- the plain lane ----------------------------------------------------
+    #
+    # PERF: most requests of most applications run no hook: no
+    # ``before_request`` or ``after_request`` function, no signal receiver,
+    # no session. For them, full_dispatch_request reduces to "call the view,
+    # make the response", and driving its step generators costs more than
+    # that. The plain lane is that reduction, taken only when nothing is
+    # registered that the left-out steps would run, and leaving the lane
+    # (for the regular steps) as soon as something is: an exception goes to
+    # handle_user_exception, a touched session or an ``after_this_request``
+    # function to finalize_request. Both edges use it; the lifecycle itself
+    # stays in the step generators above and below.
+
+    def _plain_lane_view(
+        self, ctx: t.Any
+    ) -> tuple[t.Callable[..., t.Any], t.Any] | PlainOutput | None:
+        """What the plain lane does for this request: call a view (its
+        function and arguments), send a finished 404 (see
+        :meth:`_plain_not_found`), or nothing (``None``): the regular steps
+        must run."""
+        if not self._plain_lane_class:
+            return None
+        overrides = self.__dict__
+        if (
+            "full_dispatch_request" in overrides
+            or "preprocess_request" in overrides
+            or "dispatch_request" in overrides
+            or "finalize_request" in overrides
+            or "process_response" in overrides
+            or "make_response" in overrides
+            or "ensure_sync" in overrides
+            or request_started.receivers
+        ):
+            return None
+        req = ctx.request
+        if (
+            self.before_request_funcs and _has_hooks(self.before_request_funcs, req)
+        ) or (
+            self.url_value_preprocessors
+            and _has_hooks(self.url_value_preprocessors, req)
+        ):
+            return None
+        rule = req.url_rule
+        if rule is None:
+            return self._plain_not_found(ctx)
+        if rule.websocket or (
+            req.method == "OPTIONS" and rule.provide_automatic_options
+        ):
+            return None
+        self._got_first_request = True
+        return self.view_functions[rule.endpoint], req.view_args
+
+    def _plain_not_found(self, ctx: t.Any) -> PlainOutput | None:
+        """Werkzeug's own 404 page, when the URL matched nothing and neither
+        an error handler nor a hook would see the error or its response.
+
+        PERF: what the regular steps would send (``handle_user_exception``
+        returns the unhandled :exc:`~werkzeug.exceptions.NotFound`, and
+        :meth:`make_response` turns it into its page) is the same page every
+        time, so it is rendered once and reused.
+        """
+        global _NOT_FOUND_PAGE
+        e = ctx.request.routing_exception
+        if (
+            type(e) is not NotFound
+            or "description" in e.__dict__
+            or e.response is not None
+            or not self._plain_error_lane_class
+            or "handle_user_exception" in self.__dict__
+            or "handle_http_exception" in self.__dict__
+            or "trap_http_exception" in self.__dict__
+            or self.trap_http_exception(e)
+            or self._find_error_handler(e, [])
+            or not self._response_unobserved(ctx)
+            or not sends_plainly(self.response_class)
+        ):
+            return None
+        self._got_first_request = True
+        if _NOT_FOUND_PAGE is None:
+            _NOT_FOUND_PAGE = e.get_body().encode()
+        return PlainOutput(
+            "404 NOT FOUND", text_content_type("text/html"), _NOT_FOUND_PAGE
+        )
+
+    def _response_unobserved(self, ctx: t.Any) -> bool:
+        """Whether nothing would look at or change this request's response:
+        no ``after_request`` or ``after_this_request`` function, no
+        :data:`~demijohn.signals.request_finished` receiver, no session to
+        save."""
+        cookies = ctx.request.environ.get("HTTP_COOKIE")
+        return not (
+            ctx._after_request_functions
+            or ctx._session is not None
+            or request_finished.receivers
+            or (
+                self.after_request_funcs
+                and _has_hooks(self.after_request_funcs, ctx.request)
+            )
+            or session_may_do_io(self.session_interface)
+            # A session cookie may need refreshing even if the view did not
+            # touch the session (see _save_session).
+            or (cookies and self.config["SESSION_COOKIE_NAME"] in cookies)
+        )
+
+    def _plain_lane_response(
+        self, ctx: t.Any, rv: t.Any
+    ) -> Response | PlainOutput | None:
+        """The response for the value ``rv`` a plain-lane view returned, or
+        ``None`` when :meth:`finalize_request` must run (see
+        :meth:`_response_unobserved`).
+
+        Text, bytes and (with the default JSON provider) dicts become a
+        :class:`~demijohn.output.PlainOutput`: no :class:`Response` is
+        built, since nothing is there to see it.
+        """
+        if not self._response_unobserved(ctx):
+            return None
+        response_class = self.response_class
+        kind = type(rv)
+        if kind is str or kind is bytes:
+            mimetype = response_class.default_mimetype
+            if mimetype is not None and sends_plainly(response_class):
+                return PlainOutput(
+                    "200 OK",
+                    text_content_type(mimetype),
+                    rv.encode() if kind is str else rv,
+                )
+        elif kind is dict:
+            provider = self.json
+            if type(provider) is DefaultJSONProvider and sends_plainly(response_class):
+                return PlainOutput(
+                    "200 OK",
+                    text_content_type(provider.mimetype),
+                    provider._response_text(rv).encode(),
+                )
+        response = self.make_response(rv)
+        check_header_fields(response)
+        return response
+
+    def _plain_lane_steps(self, ctx: t.Any) -> Steps | None:
+        """:meth:`full_dispatch_request` through the plain lane, as steps for
+        either driver, or ``None`` when the request cannot take it."""
+        target = self._plain_lane_view(ctx)
+        if target is None:
+            return None
+        if type(target) is PlainOutput:
+            return _Finished(target)  # type: ignore[return-value]
+        return self._plain_dispatch_steps(ctx, *target)
+
+    def _dispatch_plainly(self, ctx: t.Any) -> Response | PlainOutput | None:
+        """The WSGI edge's form of :meth:`_plain_lane_steps`: the same steps,
+        run directly, or ``None`` when the request cannot take the lane.
+
+        PERF: a view called directly instead of through a step generator
+        and the sync driver saves a tenth of a minimal request. What the two
+        forms do is the same: the view's value goes to
+        :meth:`_plain_lane_response`, its exception to
+        ``handle_user_exception``, then ``finalize_request``.
+        """
+        target = self._plain_lane_view(ctx)
+        if target is None or isinstance(target, PlainOutput):
+            return target
+        view, view_args = target
+        try:
+            rv = self.ensure_sync(view)(**view_args)
+        except Exception as e:
+            rv = self._run_steps(self._steps("handle_user_exception", e))
+        else:
+            response = self._plain_lane_response(ctx, rv)
+            if response is not None:
+                return response
+        return t.cast(Response, self._run_steps(self._steps("finalize_request", rv)))
+
+    def _plain_dispatch_steps(
+        self, ctx: t.Any, view: t.Callable[..., t.Any], view_args: t.Any
+    ) -> Steps:
+        try:
+            rv = yield view, (), view_args
+        except Exception as e:
+            rv = yield from self._steps("handle_user_exception", e)
+        else:
+            response = self._plain_lane_response(ctx, rv)
+            if response is not None:
+                return response
+        return (yield from self._steps("finalize_request", rv))
 
     # -- the steps -----------------------------------------------------------
 
@@ -856,6 +1073,18 @@ class Lifecycle(Scaffold):
         :mod:`demijohn.concurrency`."""
         return _async_to_sync(func)
 
+
+#: The methods the plain lane stands in for; a subclass overriding one of
+#: them always runs the regular steps.
+_LANE_METHODS = (
+    "full_dispatch_request",
+    "preprocess_request",
+    "dispatch_request",
+    "finalize_request",
+    "process_response",
+    "make_response",
+    "ensure_sync",
+)
 
 _STEP_IMPLEMENTATIONS: dict[str, t.Callable[..., Steps]] = {
     "full_dispatch_request": Lifecycle._full_dispatch_request_steps,

@@ -25,6 +25,7 @@ from werkzeug.wsgi import get_host
 
 from .globals import _cv_app, _cv_request
 from .lifecycle import Lifecycle
+from .routing import FastRouter, build_router
 from .wrappers import Request
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
@@ -54,6 +55,7 @@ class URLBuilding(Lifecycle):
     subdomain_matching: bool
     url_build_error_handlers: list[t.Callable[[Exception, str, dict[str, t.Any]], str]]
     _adapter_cache: dict[tuple[t.Any, ...], MapAdapter]
+    _router_cache: tuple[Map, int, FastRouter | None] | None = None
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         """Bind :attr:`url_map` to a request, or to :data:`SERVER_NAME`.
@@ -86,6 +88,66 @@ class URLBuilding(Lifecycle):
                 url_scheme=config["PREFERRED_URL_SCHEME"],
             )
         return None
+
+    #: Whether the class keeps the built-in :meth:`create_url_adapter`;
+    #: computed when a subclass is created.
+    _builtin_url_adapter: bool = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._builtin_url_adapter = (
+            cls.create_url_adapter is URLBuilding.create_url_adapter
+        )
+
+    def _binds_url_adapter_lazily(self) -> bool:
+        """Whether a request context may bind its URL adapter on first use
+        instead of when it is created.
+
+        PERF: a request whose URL the fast router matches and which never
+        builds a URL needs no bound adapter at all. Binding early matters
+        only when it can fail or warn (:data:`TRUSTED_HOSTS` checks the
+        ``Host`` header, :data:`SERVER_NAME` warns on a mismatch) or when
+        :meth:`create_url_adapter` is overridden, where the override's
+        timing is kept as it was. (An application context's adapter, built
+        from the config alone, can always wait unless overridden.)
+        """
+        config = self.config
+        return (
+            self._builtin_url_adapter
+            and config["TRUSTED_HOSTS"] is None
+            and config["SERVER_NAME"] is None
+        )
+
+    def _url_router(self) -> FastRouter | None:
+        """The fast router for :attr:`url_map`, or ``None`` when requests
+        must be matched by Werkzeug's adapter alone.
+
+        The router answers for the adapter :meth:`create_url_adapter` binds
+        when neither host nor subdomain matching is on (the subdomain is
+        then fixed). It is rebuilt when rules are added through
+        :meth:`add_url_rule` (which is refused after the first request) or
+        directly with ``url_map.add`` before the map is next brought up to
+        date, and whenever the number of endpoints changes. Counting every
+        rule on every request would cost more than matching; the one case
+        this misses, a rule added with ``url_map.add`` to an existing
+        endpoint after requests began and after something else updated the
+        map, is unsupported just as :meth:`add_url_rule` is then.
+        """
+        url_map = self.url_map
+        cached = self._router_cache
+        if (
+            cached is not None
+            and cached[0] is url_map
+            and not url_map._remap
+            and cached[1] == len(url_map._rules_by_endpoint)
+        ):
+            return cached[2]
+        router = None
+        if not self.subdomain_matching and self._builtin_url_adapter:
+            router = build_router(url_map, url_map.default_subdomain or "")
+        # Counted after building: building brings the map up to date.
+        self._router_cache = (url_map, len(url_map._rules_by_endpoint), router)
+        return router
 
     def _bind_to_environ(
         self, environ: WSGIEnvironment, server_name: str | None, subdomain: str | None

@@ -143,6 +143,45 @@ class JSONProvider:
         return self._app.response_class(self.dumps(obj), mimetype="application/json")
 
 
+#: The :func:`json.dumps` options :func:`_encoder` can cache an encoder for.
+_ENCODER_OPTIONS = frozenset(
+    {"default", "ensure_ascii", "sort_keys", "separators", "indent"}
+)
+_ENCODERS: dict[tuple[t.Any, ...], json.JSONEncoder] = {}
+
+
+def _encoder(
+    default: t.Callable[[t.Any], t.Any] | None = None,
+    ensure_ascii: bool = True,
+    sort_keys: bool = False,
+    separators: tuple[str, str] | None = None,
+    indent: int | str | None = None,
+) -> json.JSONEncoder:
+    """The encoder :func:`json.dumps` would build for these options.
+
+    PERF: given any option, :func:`json.dumps` builds a new
+    :class:`json.JSONEncoder` for every call, which costs as much as
+    encoding a small document. An encoder keeps no state between
+    :meth:`~json.JSONEncoder.encode` calls (it is safe to share between
+    threads), so one per combination of options gives the same text.
+    """
+    key = (default, ensure_ascii, sort_keys, separators, indent)
+    encoder = _ENCODERS.get(key)
+    if encoder is None:
+        encoder = json.JSONEncoder(
+            default=default,
+            ensure_ascii=ensure_ascii,
+            sort_keys=sort_keys,
+            separators=separators,
+            indent=indent,
+        )
+        # Bounded: a provider made per request would otherwise add forever.
+        if len(_ENCODERS) >= 32:
+            _ENCODERS.clear()
+        _ENCODERS[key] = encoder
+    return encoder
+
+
 def _default(o: t.Any) -> t.Any:
     """Convert a value :mod:`json` does not know into one it does.
 
@@ -220,6 +259,13 @@ class DefaultJSONProvider(JSONProvider):
         kwargs.setdefault("default", self.default)
         kwargs.setdefault("ensure_ascii", self.ensure_ascii)
         kwargs.setdefault("sort_keys", self.sort_keys)
+        if kwargs.keys() <= _ENCODER_OPTIONS:
+            try:
+                encoder = _encoder(**kwargs)
+            except TypeError:
+                pass  # an unhashable option value: no cached encoder
+            else:
+                return encoder.encode(obj)
         return json.dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
@@ -250,14 +296,32 @@ class DefaultJSONProvider(JSONProvider):
         :raise TypeError: If both positional and keyword arguments are
             given, or a value cannot be serialized.
         """
-        obj = self._prepare_response_obj(args, kwargs)
-        body = self.dumps(obj, **self._layout_options())
+        body = self._response_text(self._prepare_response_obj(args, kwargs))
         response_class = self._app.response_class
         builds_plainly = getattr(response_class, "_builds_plainly", None)
         if builds_plainly is not None and builds_plainly():
             # PERF: the same response, built without Werkzeug's header checks.
-            return response_class._from_text(f"{body}\n", self.mimetype)
-        return response_class(f"{body}\n", mimetype=self.mimetype)
+            return response_class._from_text(body, self.mimetype)
+        return response_class(body, mimetype=self.mimetype)
+
+    def _response_text(self, obj: t.Any) -> str:
+        """The body :meth:`response` sends for ``obj``."""
+        if (
+            "dumps" in self.__dict__
+            or type(self).dumps is not DefaultJSONProvider.dumps
+        ):
+            return f"{self.dumps(obj, **self._layout_options())}\n"
+        # PERF: what dumps() does with these options, minus building and
+        # checking its keyword arguments.
+        pretty = self.compact is False or (self.compact is None and self._app.debug)
+        encoder = _encoder(
+            self.default,
+            self.ensure_ascii,
+            self.sort_keys,
+            None if pretty else (",", ":"),
+            2 if pretty else None,
+        )
+        return f"{encoder.encode(obj)}\n"
 
     def _layout_options(self) -> dict[str, t.Any]:
         """Choose :func:`json.dumps` whitespace options from :attr:`compact`."""

@@ -1,0 +1,362 @@
+"""The plain lane (see ``Lifecycle._plain_lane_view``) must be invisible:
+every request it serves gets exactly the response the regular lifecycle
+steps give.
+
+Each case is served twice, by two copies of one application: one takes the
+lane, the other is kept off it by a ``before_request`` hook that does
+nothing. Status, headers and body must be identical, under both protocols.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from demijohn import (
+    Demijohn,
+    Response,
+    abort,
+    after_this_request,
+    g,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+from demijohn.testing import DemijohnClient
+
+
+class _LaneCounter:
+    """Counts the requests an application served through the plain lane."""
+
+    def __init__(self, app: Demijohn) -> None:
+        self.taken = 0
+        original = app._plain_lane_view
+
+        def counting(ctx: t.Any) -> t.Any:
+            target = original(ctx)
+            if target is not None:
+                self.taken += 1
+            return target
+
+        app._plain_lane_view = counting  # type: ignore[method-assign]
+
+
+def _build(plain: bool) -> Demijohn:
+    app = Demijohn("lane_test_app", root_path="/nonexistent-root")
+    app.config.update(SECRET_KEY="test key")
+
+    if not plain:
+
+        @app.before_request
+        def stay_off_the_lane() -> None:
+            return None
+
+    @app.route("/text")
+    def text() -> str:
+        return "héllo wörld"
+
+    @app.route("/bytes", methods=["GET", "POST"])
+    def raw() -> bytes:
+        return b"\x00raw bytes"
+
+    @app.route("/dict")
+    def mapping() -> dict[str, t.Any]:
+        return {"b": [1, 2], "a": "é"}
+
+    @app.route("/list")
+    def listing() -> list[int]:
+        return [3, 1, 2]
+
+    @app.route("/tuple")
+    def with_status() -> t.Any:
+        return "made", 201, {"X-Extra": "yes"}
+
+    @app.route("/response")
+    def response_object() -> Response:
+        return Response("custom", mimetype="text/plain", headers={"X-R": "1"})
+
+    @app.route("/none")
+    def returns_none() -> None:
+        return None
+
+    @app.route("/abort")
+    def aborts() -> str:
+        abort(418)
+
+    @app.route("/crash")
+    def crashes() -> str:
+        raise KeyError("boom")
+
+    @app.route("/handled")
+    def handled() -> str:
+        raise LookupError("handled by a handler")
+
+    @app.errorhandler(LookupError)
+    def lookup_failed(e: LookupError) -> t.Any:
+        if isinstance(e, KeyError):
+            raise e
+        return f"handled: {e}", 409
+
+    @app.route("/stream")
+    def stream() -> t.Any:
+        def generate() -> t.Iterator[str]:
+            yield "a"
+            yield request.path
+
+        return stream_with_context(generate())
+
+    @app.route("/session-write")
+    def session_write() -> str:
+        session["n"] = session.get("n", 0) + 1
+        return f"n={session['n']}"
+
+    @app.route("/session-read")
+    def session_read() -> str:
+        return f"n={session.get('n')}"
+
+    @app.route("/after-this")
+    def after_this() -> str:
+        @after_this_request
+        def add_header(response: Response) -> Response:
+            response.headers["X-After"] = "ran"
+            return response
+
+        return "after"
+
+    @app.route("/urls/<int:number>/<name>")
+    def urls(number: int, name: str) -> str:
+        g.seen = number
+        return (
+            f"{url_for('urls', number=number + 1, name=name)}"
+            f" {url_for('text', _external=True)} {g.seen}"
+        )
+
+    @app.route("/slash/")
+    def slash() -> str:
+        return "slash"
+
+    @app.route("/post-only", methods=["POST"])
+    def post_only() -> str:
+        return request.get_data(as_text=True)
+
+    return app
+
+
+def _exchange(client: DemijohnClient, method: str, path: str, **kw: t.Any) -> t.Any:
+    response = client.open(path, method=method, **kw)
+    try:
+        return (
+            response.status,
+            sorted(response.headers.items()),
+            response.get_data(),
+        )
+    finally:
+        response.close()
+
+
+CASES = [
+    ("GET", "/text"),
+    ("HEAD", "/text"),
+    ("GET", "/bytes"),
+    ("POST", "/bytes"),
+    ("GET", "/dict"),
+    ("HEAD", "/dict"),
+    ("GET", "/list"),
+    ("GET", "/tuple"),
+    ("GET", "/response"),
+    ("GET", "/none"),
+    ("GET", "/abort"),
+    ("GET", "/crash"),
+    ("GET", "/handled"),
+    ("GET", "/stream"),
+    ("GET", "/after-this"),
+    ("GET", "/urls/41/ann"),
+    ("GET", "/urls/x/ann"),
+    ("GET", "/slash"),
+    ("OPTIONS", "/text"),
+    ("PUT", "/text"),
+    ("GET", "/post-only"),
+    ("POST", "/post-only"),
+    ("GET", "/missing"),
+    ("GET", "//text"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), CASES)
+def test_the_lane_answers_as_the_regular_steps_do(
+    make_client: t.Callable[..., DemijohnClient], method: str, path: str
+) -> None:
+    lane_app, regular_app = _build(plain=True), _build(plain=False)
+    kwargs = {"data": b"posted body"} if method == "POST" else {}
+
+    lane = _exchange(make_client(lane_app), method, path, **kwargs)
+    regular = _exchange(make_client(regular_app), method, path, **kwargs)
+
+    assert lane == regular
+
+
+def test_plain_requests_take_the_lane_and_hooks_keep_them_off(
+    make_client: t.Callable[..., DemijohnClient],
+) -> None:
+    lane_app, regular_app = _build(plain=True), _build(plain=False)
+    lane_counter, regular_counter = _LaneCounter(lane_app), _LaneCounter(regular_app)
+    for path in ("/text", "/dict", "/urls/1/a", "/crash"):
+        make_client(lane_app).get(path).close()
+        make_client(regular_app).get(path).close()
+    assert lane_counter.taken == 4
+    assert regular_counter.taken == 0
+
+
+def test_sessions_round_trip_the_same_on_and_off_the_lane(
+    make_client: t.Callable[..., DemijohnClient],
+) -> None:
+    for plain in (True, False):
+        client = make_client(_build(plain=plain))
+        assert client.get("/session-read").get_data() == b"n=None"
+        assert client.get("/session-write").get_data() == b"n=1"
+        # The cookie comes back: a session cookie keeps later requests off
+        # the lane, and the session is read and refreshed as before.
+        assert client.get("/session-write").get_data() == b"n=2"
+        assert client.get("/session-read").get_data() == b"n=2"
+
+
+def test_hooks_registered_on_a_blueprint_keep_its_routes_off_the_lane(
+    make_client: t.Callable[..., DemijohnClient],
+) -> None:
+    from demijohn import Blueprint
+
+    app = Demijohn("lane_blueprint_app", root_path="/nonexistent-root")
+    bp = Blueprint("bp", __name__)
+    calls: list[str] = []
+
+    @bp.before_request
+    def before() -> None:
+        calls.append("before")
+
+    @bp.after_request
+    def after(response: Response) -> Response:
+        response.headers["X-Bp"] = "after"
+        return response
+
+    @bp.route("/inside")
+    def inside() -> str:
+        return "inside"
+
+    @app.route("/outside")
+    def outside() -> str:
+        return "outside"
+
+    app.register_blueprint(bp, url_prefix="/bp")
+    counter = _LaneCounter(app)
+    client = make_client(app)
+
+    inside_response = client.get("/bp/inside")
+    assert inside_response.headers["X-Bp"] == "after"
+    assert calls == ["before"]
+    assert counter.taken == 0
+    assert client.get("/outside").get_data() == b"outside"
+    assert counter.taken == 1
+
+
+def test_signal_receivers_and_after_request_functions_see_every_response(
+    make_client: t.Callable[..., DemijohnClient],
+) -> None:
+    from demijohn.signals import request_finished
+
+    app = _build(plain=True)
+    counter = _LaneCounter(app)
+    finished: list[int] = []
+
+    def on_finished(sender: Demijohn, response: Response, **extra: t.Any) -> None:
+        finished.append(response.status_code)
+
+    with request_finished.connected_to(on_finished, app):
+        assert make_client(app).get("/text").status_code == 200
+    assert finished == [200]
+    # The lane was entered but left for finalize_request, which sends it.
+    assert counter.taken == 1
+
+
+def test_a_subclass_overriding_a_step_never_takes_the_lane(
+    make_client: t.Callable[..., DemijohnClient],
+) -> None:
+    class Custom(Demijohn):
+        def process_response(self, response: Response) -> Response:
+            response = super().process_response(response)
+            response.headers["X-Processed"] = "by the override"
+            return response
+
+    app = Custom("lane_subclass_app", root_path="/nonexistent-root")
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    assert make_client(app).get("/").headers["X-Processed"] == "by the override"
+
+
+def test_a_404_handler_or_a_custom_response_class_sees_unmatched_urls(
+    make_client: t.Callable[..., DemijohnClient],
+) -> None:
+    class Tagged(Response):
+        def get_wsgi_headers(self, environ: t.Any) -> t.Any:
+            headers = super().get_wsgi_headers(environ)
+            headers["X-Tagged"] = "yes"
+            return headers
+
+    handled = Demijohn("lane_404_handler", root_path="/nonexistent-root")
+
+    @handled.errorhandler(404)
+    def not_found(e: Exception) -> t.Any:
+        return "custom 404", 404
+
+    tagged = Demijohn("lane_404_tagged", root_path="/nonexistent-root")
+    tagged.response_class = Tagged
+
+    @tagged.route("/")
+    def index() -> str:
+        return "index"
+
+    handled_response = make_client(handled).get("/nope")
+    assert (handled_response.status_code, handled_response.get_data()) == (
+        404,
+        b"custom 404",
+    )
+    tagged_client = make_client(tagged)
+    assert tagged_client.get("/nope").headers["X-Tagged"] == "yes"
+    assert tagged_client.get("/").headers["X-Tagged"] == "yes"
+
+
+def test_an_unmatched_url_answers_werkzeugs_404_page_on_the_lane(
+    make_client: t.Callable[..., DemijohnClient],
+) -> None:
+    from werkzeug.exceptions import NotFound
+
+    app = _build(plain=True)
+    counter = _LaneCounter(app)
+    client = make_client(app)
+    for _ in range(2):  # the page is rendered once, then reused
+        response = client.get("/no/such/page")
+        assert response.status == "404 NOT FOUND"
+        assert response.get_data() == NotFound().get_body().encode()
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert counter.taken == 2
+    head = client.head("/no/such/page")
+    assert head.get_data() == b""
+    assert head.headers["Content-Length"] == str(len(NotFound().get_body().encode()))
+
+
+def test_before_request_functions_still_run_for_unmatched_urls(
+    make_client: t.Callable[..., DemijohnClient],
+) -> None:
+    app = _build(plain=True)
+    seen: list[str | None] = []
+
+    @app.before_request
+    def record() -> None:
+        seen.append(request.endpoint)
+
+    assert make_client(app).get("/no/such/page").status_code == 404
+    assert seen == [None]
