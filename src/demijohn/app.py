@@ -670,7 +670,13 @@ class Demijohn(Lifespan):
                 raise
             app_iter: cabc.Iterable[bytes]
             if isinstance(response, PlainOutput):
-                start_response(response.status, response.wsgi_headers())
+                start_response(
+                    response.status,
+                    [
+                        ("Content-Type", response.content_type),
+                        ("Content-Length", str(len(response.body))),
+                    ],
+                )
                 app_iter = (
                     () if environ["REQUEST_METHOD"] == "HEAD" else [response.body]
                 )

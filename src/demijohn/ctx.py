@@ -433,14 +433,9 @@ class RequestContext:
         """
         if len(self._cv_tokens) != 1 or self._streams_open:
             return False
-        app = self.app
-        token, app_ctx = self._cv_tokens[-1]
-        if app._has_teardown("do_teardown_request", exc) or (
-            app_ctx is not None
-            and len(app_ctx._cv_tokens) == 1
-            and app._has_teardown("do_teardown_appcontext", exc)
-        ):
+        if not self.app._tears_down_nothing(self):
             return False
+        token, app_ctx = self._cv_tokens[-1]
         try:
             if self._owns_request:
                 self.request.close()
@@ -448,7 +443,8 @@ class RequestContext:
             popped = self._unbind(token, outermost=True)
             if app_ctx is not None:
                 app_ctx._unbind()
-        self._check_popped(popped)
+        if popped is not self:
+            self._check_popped(popped)
         return True
 
     def _pop_steps(self, exc: BaseException | None) -> Steps:

@@ -39,7 +39,7 @@ import logging
 import sys
 import typing as t
 from itertools import chain
-from types import TracebackType
+from types import FunctionType, TracebackType
 
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import (
@@ -168,9 +168,8 @@ def is_coroutine_function(func: t.Any) -> bool:
     times cheaper than :func:`inspect.iscoroutinefunction` and runs for
     every view and hook under ASGI.
     """
-    code = getattr(func, "__code__", None)
-    if code is not None and inspect.isfunction(func):
-        return bool(code.co_flags & _CO_COROUTINE)
+    if type(func) is FunctionType:
+        return bool(func.__code__.co_flags & _CO_COROUTINE)
     return inspect.iscoroutinefunction(func)
 
 
@@ -280,8 +279,9 @@ class Lifecycle(Scaffold):
         return _Finished(response)
 
     def _shortcut_teardown_request(self, exc: BaseException | None) -> _Finished | None:
-        if request_tearing_down.receivers or _has_hooks(
-            self.teardown_request_funcs, _cv_request.get().request
+        funcs = self.teardown_request_funcs
+        if request_tearing_down.receivers or (
+            funcs and _has_hooks(funcs, _cv_request.get().request)
         ):
             return None
         return _FINISHED_NONE
@@ -299,6 +299,25 @@ class Lifecycle(Scaffold):
         if name in self._overridden_steps or name in self.__dict__:
             return True
         return _SHORTCUTS[name](self, exc) is None
+
+    def _tears_down_nothing(self, ctx: t.Any) -> bool:
+        """Whether popping request context ``ctx`` and the application
+        context it pushed runs no teardown function and no signal receiver.
+
+        PERF: the conditions of the two teardown shortcuts, checked at once.
+        """
+        overrides = self.__dict__
+        funcs = self.teardown_request_funcs
+        return not (
+            "do_teardown_request" in self._overridden_steps
+            or "do_teardown_appcontext" in self._overridden_steps
+            or "do_teardown_request" in overrides
+            or "do_teardown_appcontext" in overrides
+            or request_tearing_down.receivers
+            or appcontext_tearing_down.receivers
+            or self.teardown_appcontext_funcs
+            or (funcs and _has_hooks(funcs, ctx.request))
+        )
 
     def _run_steps(self, steps: Steps) -> t.Any:
         """The synchronous driver: make each call the steps ask for, through
@@ -374,7 +393,10 @@ class Lifecycle(Scaffold):
         if rule is None:
             return self._plain_not_found(ctx)
         if rule.websocket or (
-            req.method == "OPTIONS" and rule.provide_automatic_options
+            # The method as request.method gives it, read without building
+            # the attribute.
+            rule.provide_automatic_options
+            and req.environ.get("REQUEST_METHOD", "GET").upper() == "OPTIONS"
         ):
             return None
         self._got_first_request = True
@@ -426,7 +448,8 @@ class Lifecycle(Scaffold):
                 self.after_request_funcs
                 and _has_hooks(self.after_request_funcs, ctx.request)
             )
-            or session_may_do_io(self.session_interface)
+            # session_may_do_io() inlined
+            or type(self.session_interface) is not SecureCookieSessionInterface
             # A session cookie may need refreshing even if the view did not
             # touch the session (see _save_session).
             or (cookies and self.config["SESSION_COOKIE_NAME"] in cookies)
@@ -492,7 +515,10 @@ class Lifecycle(Scaffold):
             return target
         view, view_args = target
         try:
-            rv = self.ensure_sync(view)(**view_args)
+            # ensure_sync() inlined; the lane is closed when it is overridden.
+            if is_coroutine_function(view):
+                view = self.async_to_sync(view)
+            rv = view(**view_args)
         except Exception as e:
             rv = self._run_steps(self._steps("handle_user_exception", e))
         else:

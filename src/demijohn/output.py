@@ -57,13 +57,6 @@ class PlainOutput(t.NamedTuple):
     #: The whole body (not sent for ``HEAD``; its length still is).
     body: bytes
 
-    def wsgi_headers(self) -> list[tuple[str, str]]:
-        """The headers as a WSGI server takes them."""
-        return [
-            ("Content-Type", self.content_type),
-            ("Content-Length", str(len(self.body))),
-        ]
-
 
 _SENDS_PLAINLY: dict[type, bool] = {}
 
