@@ -879,3 +879,29 @@ def test_render_signals_not_sent_for_other_app(app: Demijohn) -> None:
 
 def test_get_flashed_messages_global_is_the_helper(app: Demijohn) -> None:
     assert app.jinja_env.globals["get_flashed_messages"] is get_flashed_messages
+
+
+def test_templates_see_globals_as_jinja_resolves_them(tapp: Demijohn) -> None:
+    # The render context merges the template's own globals over the
+    # environment's, and sees environment globals added after the template
+    # was loaded, as Jinja's own Template does.
+    env = tapp.jinja_env
+    env.globals["who"] = "environment"
+    env.globals["late"] = "missing"
+    template = env.from_string(
+        "{{ who }} {{ mine }} {{ late }} {{ range(2)|list }}", globals={"mine": "own"}
+    )
+    shadowing = env.from_string("{{ who }}", globals={"who": "template"})
+    env.globals["late"] = "added later"
+    with tapp.test_request_context():
+        assert template.render() == "environment own added later [0, 1]"
+        assert shadowing.render() == "template"
+        assert template.render(who="argument") == "argument own added later [0, 1]"
+    # The same through a plain Jinja environment and template class.
+    plain_env = jinja2.Environment()
+    plain_env.globals.update(who="environment", late="added later")
+    plain = plain_env.from_string(
+        "{{ who }} {{ mine }} {{ late }} {{ range(2)|list }}", globals={"mine": "own"}
+    )
+    with tapp.test_request_context():
+        assert template.render() == plain.render()

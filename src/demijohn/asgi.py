@@ -122,6 +122,8 @@ def build_environ(
     :param content_length: The body length to declare, or ``None`` to keep
         the client's header.
     """
+    environ = _header_environ(scope.get("headers", ()))
+    environ.update(_server_environ(scope))
     root_path: str = scope.get("root_path", "")
     raw_path: bytes | None = scope.get("raw_path")
     if raw_path:
@@ -132,54 +134,92 @@ def build_environ(
             root_bytes = root_path.encode("utf-8")
             if path_bytes.startswith(root_bytes):
                 path_bytes = path_bytes[len(root_bytes) :]
-        path_info = path_bytes.decode("latin-1")
+        environ["PATH_INFO"] = path_bytes.decode("latin-1")
     else:
         path = scope.get("path") or "/"
         if root_path and path.startswith(root_path):
             path = path[len(root_path) :]
-        path_info = path.encode("utf-8").decode("latin-1")
-
-    server = scope.get("server") or ("localhost", None)
-    scheme = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
-    default_port = "443" if scheme in {"https", "wss"} else "80"
+        environ["PATH_INFO"] = path.encode("utf-8").decode("latin-1")
+    environ["REQUEST_METHOD"] = scope.get("method", "GET")
+    environ["QUERY_STRING"] = scope.get("query_string", b"").decode("latin-1")
+    environ["wsgi.input"] = body
+    environ["wsgi.errors"] = sys.stderr
+    environ["asgi.scope"] = scope
     client = scope.get("client")
-    environ: dict[str, t.Any] = {
-        "REQUEST_METHOD": scope.get("method", "GET"),
-        "SCRIPT_NAME": root_path.encode("utf-8").decode("latin-1"),
-        "PATH_INFO": path_info,
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
-        "SERVER_NAME": server[0],
-        "SERVER_PORT": str(server[1]) if server[1] is not None else default_port,
-        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": body,
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        # The edge has read the whole body into ``body``, so it ends where
-        # the body ends. Without this flag Werkzeug reads nothing of a
-        # ``Transfer-Encoding: chunked`` body, which has no Content-Length.
-        "wsgi.input_terminated": True,
-        "asgi.scope": scope,
-    }
     if client:
         environ["REMOTE_ADDR"] = client[0]
         environ["REMOTE_PORT"] = str(client[1])
+    if content_length is not None:
+        environ["CONTENT_LENGTH"] = str(content_length)
+    extra = scope.get(_EXTRA_ENVIRON_KEY)
+    if extra:
+        environ.update(extra)
+    return environ
+
+
+def _header_environ(headers: t.Iterable[tuple[bytes, bytes]]) -> dict[str, t.Any]:
+    """The ``HTTP_*`` (and ``CONTENT_*``) environ keys of the headers."""
+    if type(headers) is not list:
+        headers = list(headers)
+    # PERF: a comprehension over known header names is the common case; a
+    # new name (KeyError) or a repeated header (fewer keys than headers)
+    # takes the loop below.
     environ_keys = _ENVIRON_KEYS
-    for raw_name, raw_value in scope.get("headers", ()):
+    try:
+        environ = {
+            environ_keys[name]: value.decode("latin-1") for name, value in headers
+        }
+    except KeyError:
+        pass
+    else:
+        if len(environ) == len(headers):
+            return environ
+    environ = {}
+    for raw_name, raw_value in headers:
         key = environ_keys.get(raw_name) or _header_environ_key(raw_name)
         value = raw_value.decode("latin-1")
         if key in environ:
             separator = "; " if key == "HTTP_COOKIE" else ","
             value = f"{environ[key]}{separator}{value}"
         environ[key] = value
-    if content_length is not None:
-        environ["CONTENT_LENGTH"] = str(content_length)
-    extra = scope.get(_EXTRA_ENVIRON_KEY)
-    if extra:
-        environ.update(extra)
+    return environ
+
+
+# The environ keys that depend only on where the request arrived, by
+# (server, scheme, HTTP version, root path); bounded like _ENVIRON_KEYS.
+_SERVER_ENVIRONS: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
+
+
+def _server_environ(scope: Scope) -> dict[str, t.Any]:
+    server = scope.get("server") or ("localhost", None)
+    scheme = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
+    http_version = scope.get("http_version", "1.1")
+    root_path: str = scope.get("root_path", "")
+    try:
+        key = (*server, scheme, http_version, root_path)
+        cached = _SERVER_ENVIRONS.get(key)
+    except TypeError:  # an unhashable value: nothing to cache
+        key, cached = None, None
+    if cached is not None:
+        return cached
+    default_port = "443" if scheme in {"https", "wss"} else "80"
+    environ = {
+        "SCRIPT_NAME": root_path.encode("utf-8").decode("latin-1"),
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": str(server[1]) if server[1] is not None else default_port,
+        "SERVER_PROTOCOL": f"HTTP/{http_version}",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        # The edge has read the whole body, so the input ends where the body
+        # ends. Without this flag Werkzeug reads nothing of a
+        # ``Transfer-Encoding: chunked`` body, which has no Content-Length.
+        "wsgi.input_terminated": True,
+    }
+    if key is not None and len(_SERVER_ENVIRONS) < 64:
+        _SERVER_ENVIRONS[key] = environ
     return environ
 
 
