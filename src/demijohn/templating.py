@@ -16,6 +16,7 @@ from collections import ChainMap
 from jinja2 import BaseLoader, TemplateNotFound
 from jinja2 import Environment as BaseEnvironment
 from jinja2 import Template as BaseTemplate
+from jinja2 import Template as Template  # re-exported, as by Flask
 from jinja2.runtime import Context, new_context
 
 from .globals import _cv_app, _cv_request, current_app
@@ -49,7 +50,7 @@ def _default_template_ctx_processor() -> dict[str, t.Any]:
     return context
 
 
-class Template(BaseTemplate):
+class AppTemplate(BaseTemplate):
     """The Jinja template class of the application's environment.
 
     Renders exactly as Jinja's :class:`jinja2.Template`.
@@ -96,10 +97,10 @@ class Environment(BaseEnvironment):
 
     Its default loader is the application's
     :meth:`~demijohn.Demijohn.create_global_jinja_loader`; its templates
-    are :class:`Template` objects.
+    are :class:`AppTemplate` objects.
     """
 
-    template_class = Template
+    template_class = AppTemplate
 
     def __init__(self, app: Demijohn, **options: t.Any) -> None:
         if "loader" not in options:
