@@ -18,14 +18,20 @@ from the ``app``, ``request`` and ``response`` arguments.
 
 from __future__ import annotations
 
+import binascii
 import collections.abc as cabc
 import hashlib
+import hmac
+import time
 import typing as t
+import zlib
 from datetime import datetime, timezone
 
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous import BadSignature as BadSignature
+from itsdangerous.encoding import base64_encode, bytes_to_int, int_to_bytes
 from werkzeug.datastructures import CallbackDict
+from werkzeug.sansio.response import Response as _SansIOResponse
 
 from .json.tag import TaggedJSONSerializer
 
@@ -380,6 +386,194 @@ def _signing_keys(
     return [_as_bytes(key) for key in (*(fallbacks or ()), current)]
 
 
+#: Maps the URL-safe base64 alphabet to the standard one.
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
+def _b64decode(data: bytes) -> bytes:
+    """Decode URL-safe base64 as ``itsdangerous.encoding.base64_decode`` does.
+
+    PERF: the same padding, translation and lenient decoding, without the
+    layers of wrappers in between.
+
+    :raise binascii.Error: When the data cannot be decoded.
+    """
+    padded = data + b"=" * (-len(data) % 4)
+    return binascii.a2b_base64(padded.translate(_FROM_URLSAFE))
+
+
+class _HmacSha1:
+    """HMAC-SHA1 with one key, its padded key states hashed once.
+
+    PERF: :func:`hmac.digest` looks the hash up in OpenSSL and pads the key
+    on each call. HMAC is ``H(key ^ opad, H(key ^ ipad, message))`` (RFC
+    2104), so the two keyed states are prepared here and copied per
+    message. The result equals ``hmac.digest(key, message, "sha1")``.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        # Keys longer than the 64-byte block are hashed first, as in HMAC.
+        if len(key) > 64:
+            key = hashlib.sha1(key).digest()
+        key = key.ljust(64, b"\0")
+        self._inner = hashlib.sha1(bytes(byte ^ 0x36 for byte in key))
+        self._outer = hashlib.sha1(bytes(byte ^ 0x5C for byte in key))
+
+    def digest(self, message: bytes) -> bytes:
+        """Return the HMAC of ``message``."""
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+class _CookieSigner:
+    """Sign and check session cookies with keys derived once.
+
+    PERF: the :mod:`itsdangerous` serializer that
+    :meth:`SecureCookieSessionInterface.get_signing_serializer` returns is
+    rebuilt on every open and save (each build serializes ``{}`` twice to
+    learn that the serializer returns text), and its signer derives the
+    HMAC key from the secret key and salt again on every sign and verify.
+    This class does the same steps as ``URLSafeTimedSerializer`` with
+    ``key_derivation="hmac"`` and SHA-1, with the derived keys kept, so its
+    cookies are byte for byte the ones itsdangerous writes.
+
+    It only covers the success path: :meth:`unsign` returns ``None`` for
+    anything unusual, and the caller then asks itsdangerous, so every
+    rejected, expired or malformed cookie is judged by the reference code.
+    Its decoding may be stricter than itsdangerous's, never looser.
+    """
+
+    __slots__ = ("_check_macs", "_sign_mac")
+
+    def __init__(self, secret_keys: list[bytes], salt: bytes) -> None:
+        # The "hmac" derivation: HMAC(secret key, salt) with the digest.
+        derived = [hmac.digest(key, salt, "sha1") for key in secret_keys]
+        #: The newest (last) key signs, as in itsdangerous.
+        self._sign_mac = _HmacSha1(derived[-1])
+        #: Keys to verify with, newest first, the order itsdangerous tries.
+        self._check_macs = tuple(_HmacSha1(key) for key in reversed(derived))
+
+    def sign(self, text: str) -> str:
+        """Return the signed cookie value for the serialized session ``text``."""
+        data = text.encode("utf-8")
+        # Compressed only when that saves more than the marker byte costs,
+        # as URLSafeSerializerMixin.dump_payload decides.
+        compressed = zlib.compress(data)
+        if len(compressed) < len(data) - 1:
+            payload = b"." + base64_encode(compressed)
+        else:
+            payload = base64_encode(data)
+        stamp = base64_encode(int_to_bytes(int(time.time())))
+        value = payload + b"." + stamp
+        signature = base64_encode(self._sign_mac.digest(value))
+        return (value + b"." + signature).decode("utf-8")
+
+    def unsign(self, cookie: str, max_age: int) -> str | None:
+        """Return the serialized session inside a valid, unexpired ``cookie``.
+
+        Returns ``None`` when the signature, timestamp, age or payload is
+        not right; the caller then lets itsdangerous decide what that means.
+        """
+        try:
+            value, sep, signature = cookie.encode("utf-8").rpartition(b".")
+            if not sep or not self._verify(value, _b64decode(signature)):
+                return None
+            payload, sep, stamp = value.rpartition(b".")
+            if not sep:
+                return None
+            age = int(time.time()) - bytes_to_int(_b64decode(stamp))
+            if age > max_age or age < 0:
+                return None
+            return _load_payload(payload)
+        except Exception:  # itsdangerous re-judges the cookie
+            return None
+
+    def _verify(self, value: bytes, signature: bytes) -> bool:
+        """Tell whether ``signature`` is ``value``'s under any accepted key."""
+        for mac in self._check_macs:
+            if hmac.compare_digest(signature, mac.digest(value)):
+                return True
+        return False
+
+
+def _load_payload(payload: bytes) -> str:
+    """Undo ``URLSafeSerializerMixin.dump_payload``: base64, maybe zlib.
+
+    :raise Exception: Whatever base64, zlib or UTF-8 decoding raises.
+    """
+    if payload.startswith(b"."):
+        return zlib.decompress(_b64decode(payload[1:])).decode("utf-8")
+    return _b64decode(payload).decode("utf-8")
+
+
+#: Where itsdangerous gets the signing time, so a replacement (a test that
+#: moves the clock by patching it) is noticed and left to itsdangerous.
+_STOCK_GET_TIMESTAMP = TimestampSigner.get_timestamp
+
+#: Signers by (secret key, fallback keys, salt). Few apps use more than one
+#: key set, so the cache is small; it is cleared when it fills up, which
+#: also drops old keys after many rotations.
+_signers: dict[tuple[t.Any, ...], _CookieSigner] = {}
+_MAX_SIGNERS = 8
+
+
+def _cached_signer(
+    secret_key: str | bytes, fallbacks: t.Any, salt: str | bytes
+) -> _CookieSigner | None:
+    """Return the signer for these keys, or ``None`` if they are unusual.
+
+    Keys that are not text or bytes, and fallbacks that are not a list,
+    tuple or single key, are left to itsdangerous.
+    """
+    if not fallbacks:
+        fallbacks = ()
+    elif isinstance(fallbacks, (str, bytes)):
+        fallbacks = (fallbacks,)
+    elif isinstance(fallbacks, (list, tuple)):
+        fallbacks = tuple(fallbacks)
+    else:
+        return None
+    cache_key = (secret_key, fallbacks, salt)
+    try:
+        return _signers[cache_key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable key: not one we can sign with anyway
+        return None
+    keys = _signing_keys(secret_key, fallbacks)
+    if not all(isinstance(key, bytes) for key in keys):
+        return None
+    if len(_signers) >= _MAX_SIGNERS:
+        _signers.clear()
+    signer = _signers[cache_key] = _CookieSigner(keys, _as_bytes(salt))
+    return signer
+
+
+def _vary_on_cookie(response: Response) -> None:
+    """Add ``Cookie`` to the response's ``Vary`` header.
+
+    PERF: ``response.vary`` parses the header into a set on each access
+    and writes it back on change. When the header is missing, or its first
+    value (the one ``response.vary`` parses) is exactly ``Cookie``, the
+    outcome is known: add it, or leave it. ``getlist`` is used because a
+    missing key makes ``get`` build and catch an exception.
+    """
+    if type(response).vary is _SansIOResponse.vary:
+        headers = response.headers
+        current = headers.getlist("Vary")
+        if not current:
+            headers.add("Vary", "Cookie")
+            return
+        if current[0] == "Cookie":
+            return
+    response.vary.add("Cookie")
+
+
 class SecureCookieSessionInterface(SessionInterface):
     """The default interface: the session lives in a signed cookie.
 
@@ -441,22 +635,93 @@ class SecureCookieSessionInterface(SessionInterface):
         is no cookie or it is invalid or expired, and never raises for a
         bad cookie.
         """
-        signer = self.get_signing_serializer(app)
+        signer = self._cached_signer(app)
         if signer is None:
+            return self._open_with_serializer(app, request)
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        text = signer.unsign(cookie, max_age)
+        if text is not None:
+            try:
+                data = self.serializer.loads(text)
+            except Exception:  # itsdangerous re-judges it below
+                pass
+            else:
+                return self._session_from(data)
+        # Whatever the quick check did not accept (tampered, expired,
+        # malformed) is judged by itsdangerous itself, as it always was.
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:  # the secret key was removed meanwhile
+            return None
+        return self._load_cookie(serializer, cookie, max_age)
+
+    def _open_with_serializer(
+        self, app: Demijohn, request: Request
+    ) -> SecureCookieSession | None:
+        """Open the session with :meth:`get_signing_serializer` only.
+
+        Used when the interface is customised in a way the cached signer
+        does not reproduce, so the customisation takes effect unchanged.
+        """
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
             return None
         cookie = request.cookies.get(self.get_cookie_name(app))
         if not cookie:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
+        return self._load_cookie(serializer, cookie, max_age)
+
+    def _load_cookie(
+        self, serializer: URLSafeTimedSerializer, cookie: str, max_age: int
+    ) -> SecureCookieSession:
+        """Verify and load ``cookie``, or return an empty session."""
         try:
-            data = signer.loads(cookie, max_age=max_age)
+            data = serializer.loads(cookie, max_age=max_age)
         except BadData:
             return self.session_class()
+        return self._session_from(data)
+
+    def _session_from(self, data: t.Any) -> SecureCookieSession:
+        """Wrap loaded cookie data in :attr:`session_class`."""
         # Only a holder of the key can sign a non-dict, but a session must
         # be a mapping whatever was signed.
         if not isinstance(data, dict):
             return self.session_class()
         return self.session_class(data)
+
+    def _cached_signer(self, app: Demijohn) -> _CookieSigner | None:
+        """Return a reusable signer when this interface signs the default way.
+
+        PERF: see :class:`_CookieSigner`. It reproduces
+        :meth:`get_signing_serializer` only for the default key derivation,
+        digest and serializer type and itsdangerous's own clock, so it is
+        used only when those are unchanged (on the class or the instance)
+        and the method itself is not overridden; :attr:`salt`, the secret
+        key and the fallback keys pick the cached signer, so changing any of
+        them takes effect on the next call. Returns ``None`` otherwise, and
+        without a secret key.
+        """
+        if (
+            type(self).get_signing_serializer
+            is not SecureCookieSessionInterface.get_signing_serializer
+            or "get_signing_serializer" in vars(self)
+            or self.key_derivation != "hmac"
+            or self.digest_method is not _sha1
+            or type(self.serializer) is not TaggedJSONSerializer
+            or URLSafeTimedSerializer.default_signer is not TimestampSigner
+            or TimestampSigner.get_timestamp is not _STOCK_GET_TIMESTAMP
+        ):
+            return None
+        secret_key = app.secret_key
+        salt = self.salt
+        if not (secret_key and isinstance(secret_key, (str, bytes))):
+            return None
+        if not isinstance(salt, (str, bytes)):
+            return None
+        return _cached_signer(secret_key, app.config.get("SECRET_KEY_FALLBACKS"), salt)
 
     def _cookie_options(self, app: Demijohn) -> _CookieOptions:
         """Collect the cookie attributes from the ``get_cookie_*`` hooks."""
@@ -482,23 +747,37 @@ class SecureCookieSessionInterface(SessionInterface):
         :meth:`get_expiration_time`.
         """
         if session.accessed:
-            response.vary.add("Cookie")
+            _vary_on_cookie(response)
         options = self._cookie_options(app)
         name = self.get_cookie_name(app)
         if not session:
             if session.modified:
                 response.delete_cookie(name, **options)
-                response.vary.add("Cookie")
+                _vary_on_cookie(response)
             return
         if not self.should_set_cookie(app, session):
             return
-        signer = self.get_signing_serializer(app)
-        if signer is None:  # the secret key was removed during the request
+        value = self._dump_cookie(app, dict(session))
+        if value is None:  # the secret key was removed during the request
             return
         response.set_cookie(
             name,
-            signer.dumps(dict(session)),
+            value,
             expires=self.get_expiration_time(app, session),
             **options,
         )
-        response.vary.add("Cookie")
+        _vary_on_cookie(response)
+
+    def _dump_cookie(self, app: Demijohn, data: dict[str, t.Any]) -> str | None:
+        """Serialize and sign ``data``; ``None`` without a secret key."""
+        signer = self._cached_signer(app)
+        if signer is not None:
+            text = self.serializer.dumps(data)
+            # itsdangerous signs a text serializer's output as UTF-8; any
+            # other output is left to it.
+            if isinstance(text, str):
+                return signer.sign(text)
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        return serializer.dumps(data)

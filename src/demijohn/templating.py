@@ -13,10 +13,12 @@ from __future__ import annotations
 import typing as t
 from collections import ChainMap
 
-from jinja2 import BaseLoader, TemplateNotFound
+from jinja2 import (
+    BaseLoader,
+    Template,  # also re-exported from here, as Flask does
+    TemplateNotFound,
+)
 from jinja2 import Environment as BaseEnvironment
-from jinja2 import Template as BaseTemplate
-from jinja2 import Template as Template  # re-exported, as by Flask
 from jinja2.runtime import Context, new_context
 
 from .globals import _cv_app, _cv_request, current_app
@@ -50,7 +52,7 @@ def _default_template_ctx_processor() -> dict[str, t.Any]:
     return context
 
 
-class AppTemplate(BaseTemplate):
+class AppTemplate(Template):
     """The Jinja template class of the application's environment.
 
     Renders exactly as Jinja's :class:`jinja2.Template`.
@@ -172,7 +174,7 @@ class DispatchingJinjaLoader(BaseLoader):
         return sorted(names)
 
 
-def _render(app: Demijohn, template: BaseTemplate, context: dict[str, t.Any]) -> str:
+def _render(app: Demijohn, template: Template, context: dict[str, t.Any]) -> str:
     app.update_template_context(context)
     if before_render_template.receivers:
         before_render_template.send(
@@ -187,7 +189,7 @@ def _render(app: Demijohn, template: BaseTemplate, context: dict[str, t.Any]) ->
 
 
 def _stream(
-    app: Demijohn, template: BaseTemplate, context: dict[str, t.Any]
+    app: Demijohn, template: Template, context: dict[str, t.Any]
 ) -> t.Iterator[str]:
     app.update_template_context(context)
     if before_render_template.receivers:
@@ -213,7 +215,7 @@ def _current_app() -> Demijohn:
 
 
 def render_template(
-    template_name_or_list: str | BaseTemplate | list[str | BaseTemplate],
+    template_name_or_list: str | Template | list[str | Template],
     **context: t.Any,
 ) -> str:
     """Render the named template with ``context`` and return the text.
@@ -239,7 +241,7 @@ def render_template_string(source: str, **context: t.Any) -> str:
 
 
 def stream_template(
-    template_name_or_list: str | BaseTemplate | list[str | BaseTemplate],
+    template_name_or_list: str | Template | list[str | Template],
     **context: t.Any,
 ) -> t.Iterator[str]:
     """Render the named template piece by piece, as an iterator a view can

@@ -298,6 +298,28 @@ class TagDateTime(JSONTag):
         return parse_date(value)
 
 
+#: The tags of a new serializer, in the order :meth:`TaggedJSONSerializer.tag`
+#: tries them; the shortcut for plain JSON values relies on exactly these.
+_STOCK_ORDER = (
+    TagDict,
+    PassDict,
+    TagTuple,
+    PassList,
+    TagBytes,
+    TagMarkup,
+    TagUUID,
+    TagDateTime,
+)
+
+#: The exact types JSON writes natively and no stock tag accepts.
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+#: How many levels of dicts and lists the plain-value check looks into;
+#: deeper values take the tagging path, which is also where a value too
+#: deep to serialize fails, as it always did.
+_PLAIN_DEPTH = 16
+
+
 class TaggedJSONSerializer:
     """Dump and load JSON that round-trips extra Python types.
 
@@ -314,16 +336,7 @@ class TaggedJSONSerializer:
     #: The tag classes every new serializer registers, in this order. The
     #: order matters: the first tag whose :meth:`~JSONTag.check` accepts a
     #: value handles it, so special cases come before general ones.
-    default_tags: t.ClassVar[list[type[JSONTag]]] = [
-        TagDict,
-        PassDict,
-        TagTuple,
-        PassList,
-        TagBytes,
-        TagMarkup,
-        TagUUID,
-        TagDateTime,
-    ]
+    default_tags: t.ClassVar[list[type[JSONTag]]] = list(_STOCK_ORDER)
 
     def __init__(self) -> None:
         """Create a serializer with :attr:`default_tags` registered."""
@@ -400,6 +413,45 @@ class TaggedJSONSerializer:
             return [self._untag_scan(item) for item in value]
         return value
 
+    def _tags_leave_plain_values_alone(self) -> bool:
+        """Tell whether :meth:`tag` returns JSON-native values unchanged.
+
+        True when exactly the stock tags are registered, in their stock
+        order, and :meth:`tag` is not overridden: then no tag accepts a
+        :class:`str`, number, boolean or ``None``, and dicts and lists are
+        only copied, except a one-key dict whose key is a tag key.
+        """
+        return (
+            type(self).tag is TaggedJSONSerializer.tag
+            and tuple(map(type, self.order)) == _STOCK_ORDER
+        )
+
+    def _is_plain(self, value: t.Any, depth: int = _PLAIN_DEPTH) -> bool:
+        """Tell whether ``value`` is built only of JSON's own types.
+
+        Exact types only (a :class:`str` subclass such as
+        :class:`~markupsafe.Markup` is tagged), no one-key dict whose key is
+        a registered tag key, and no deeper than ``depth`` levels.
+        """
+        kind = type(value)
+        if kind in _PLAIN_TYPES:
+            return True
+        if depth == 0:
+            return False
+        items: t.Iterable[t.Any]
+        if kind is dict:
+            if len(value) == 1 and next(iter(value)) in self.tags:
+                return False
+            items = value.values()
+        elif kind is list:
+            items = value
+        else:
+            return False
+        for item in items:
+            if type(item) not in _PLAIN_TYPES and not self._is_plain(item, depth - 1):
+                return False
+        return True
+
     def dumps(self, value: t.Any) -> str:
         """Tag ``value`` and dump it to compact JSON text.
 
@@ -409,7 +461,13 @@ class TaggedJSONSerializer:
         :raise TypeError: When the value holds something neither a tag nor
             the JSON provider can serialize.
         """
-        return dumps(self.tag(value), separators=(",", ":"))
+        # PERF: tagging a value made only of JSON's own types rebuilds each
+        # dict and list with the same keys and values, so the text is the
+        # same when that copy is skipped (the usual session: ids, counters,
+        # strings). Anything else, or custom tags, goes through tag().
+        if not (self._tags_leave_plain_values_alone() and self._is_plain(value)):
+            value = self.tag(value)
+        return dumps(value, separators=(",", ":"))
 
     def loads(self, value: str | bytes) -> t.Any:
         """Parse JSON text and restore any tagged values in it.
@@ -418,4 +476,16 @@ class TaggedJSONSerializer:
             value is malformed (bad base64 or UUID). A malformed date loads
             as ``None``, as :func:`werkzeug.http.parse_date` returns.
         """
-        return self._untag_scan(loads(value))
+        loaded = loads(value)
+        # PERF: an object of plain values that is not itself a tagged
+        # object would be copied unchanged by _untag_scan (a session of
+        # ids, counters and strings); return it as it is.
+        if type(loaded) is dict and self._is_flat_untagged(loaded):
+            return loaded
+        return self._untag_scan(loaded)
+
+    def _is_flat_untagged(self, value: dict[t.Any, t.Any]) -> bool:
+        """Tell whether ``value`` holds no containers and is not a tag."""
+        if len(value) == 1 and next(iter(value)) in self.tags:
+            return False
+        return all(type(item) in _PLAIN_TYPES for item in value.values())
