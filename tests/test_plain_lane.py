@@ -360,3 +360,31 @@ def test_before_request_functions_still_run_for_unmatched_urls(
 
     assert make_client(app).get("/no/such/page").status_code == 404
     assert seen == [None]
+
+
+def test_a_map_that_refuses_a_host_when_binding_still_answers_its_error(
+    make_client: t.Callable[..., DemijohnClient],
+) -> None:
+    from werkzeug.exceptions import Forbidden
+    from werkzeug.routing import Map
+
+    class TenantMap(Map):
+        def bind_to_environ(self, environ: t.Any, *args: t.Any, **kw: t.Any) -> t.Any:
+            if environ.get("HTTP_HOST") == "blocked.test":
+                raise Forbidden("unknown tenant")
+            return super().bind_to_environ(environ, *args, **kw)
+
+    class TenantApp(Demijohn):
+        url_map_class = TenantMap
+
+    app = TenantApp("lane_tenant_app", root_path="/nonexistent-root")
+
+    @app.route("/")
+    def index() -> str:
+        return "index"
+
+    client = make_client(app)
+    assert client.get("/").get_data() == b"index"
+    refused = client.get("/", headers={"Host": "blocked.test"})
+    assert refused.status_code == 403
+    assert b"unknown tenant" in refused.get_data()

@@ -377,8 +377,11 @@ class RequestContext:
                     # The adapter would raise this very exception.
                     self.request.routing_exception = NotFound()
                     return
+        adapter = self.url_adapter
+        if adapter is None:
+            return  # binding failed and stored its routing exception
         try:
-            rule, view_args = self.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
+            rule, view_args = adapter.match(return_rule=True)
         except HTTPException as e:
             self.request.routing_exception = e
         else:

@@ -107,15 +107,19 @@ class URLBuilding(Lifecycle):
         builds a URL needs no bound adapter at all. Binding early matters
         only when it can fail or warn (:data:`TRUSTED_HOSTS` checks the
         ``Host`` header, :data:`SERVER_NAME` warns on a mismatch) or when
-        :meth:`create_url_adapter` is overridden, where the override's
-        timing is kept as it was. (An application context's adapter, built
-        from the config alone, can always wait unless overridden.)
+        :meth:`create_url_adapter` or the map's ``bind_to_environ`` is
+        overridden, where the override's timing is kept as it was. (An
+        application context's adapter, built from the config alone, can
+        always wait unless :meth:`create_url_adapter` is overridden.)
         """
         config = self.config
         return (
             self._builtin_url_adapter
             and config["TRUSTED_HOSTS"] is None
             and config["SERVER_NAME"] is None
+            # A custom map may refuse a host when binding.
+            and type(self.url_map).bind_to_environ is Map.bind_to_environ
+            and "bind_to_environ" not in self.url_map.__dict__
         )
 
     def _url_router(self) -> FastRouter | None:
