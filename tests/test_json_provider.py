@@ -553,3 +553,34 @@ def test_dumps_gives_json_dumps_text_for_every_option_combination(app: t.Any) ->
 def test_dumps_still_raises_for_a_value_it_cannot_serialize(app: t.Any) -> None:
     with pytest.raises(TypeError, match="not JSON serializable"):
         app.json.dumps({"x": object()})
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'{"a": "\xc3\xa9", "b": [1, 2]}',
+        b"[1, 2, 3]",
+        b"[",
+        b"{",
+        b'{"a": 1}'.decode().encode("utf-16"),
+        b'{"a": 1}'.decode().encode("utf-16-le"),
+        b'{"a": 1}'.decode().encode("utf-32-be"),
+        b"\xef\xbb\xbf" + b'{"a": 1}',
+        b'{"a": "\xff"}',
+        b'{"a": "\\ud800"}',
+        b" [1]",
+        b"",
+    ],
+)
+def test_loads_of_bytes_matches_json_loads(app: t.Any, document: bytes) -> None:
+    # loads() decodes most documents without json's encoding detection; the
+    # result, or the error type, must be what json.loads gives.
+    import json as stdlib_json
+
+    try:
+        expected: t.Any = stdlib_json.loads(document)
+    except ValueError as e:
+        with pytest.raises(type(e)):
+            app.json.loads(document)
+    else:
+        assert app.json.loads(document) == expected

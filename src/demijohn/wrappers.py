@@ -622,6 +622,11 @@ class Request(RequestBase):
         For the endpoint ``"a.b.view"`` this is ``["a.b", "a"]``; an app
         route gives ``[]``.
         """
+        rule = self.url_rule
+        # PERF: an application route (no dot) is answered without the
+        # endpoint and blueprint properties; read for every template.
+        if rule is None or "." not in rule.endpoint:
+            return []
         name = self.blueprint
         if name is None:
             return []
