@@ -60,6 +60,7 @@ from .globals import _cv_request, request, request_ctx
 from .json.provider import DefaultJSONProvider
 from .logging import create_logger
 from .output import PlainOutput, sends_plainly, text_content_type
+from .overrides import keeps_members
 from .scaffold import Scaffold
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .signals import (
@@ -218,16 +219,11 @@ class Lifecycle(Scaffold):
             for name in STEP_METHODS
             if getattr(cls, name) is not getattr(Lifecycle, name)
         )
-        cls._plain_lane_class = all(
-            getattr(cls, name) is getattr(Lifecycle, name) for name in _LANE_METHODS
-        )
-        cls._plain_error_lane_class = all(
-            getattr(cls, name) is getattr(Lifecycle, name)
-            for name in (
-                "handle_user_exception",
-                "handle_http_exception",
-                "trap_http_exception",
-            )
+        cls._plain_lane_class = keeps_members(cls, Lifecycle, _LANE_METHODS)
+        cls._plain_error_lane_class = keeps_members(
+            cls,
+            Lifecycle,
+            ("handle_user_exception", "handle_http_exception", "trap_http_exception"),
         )
 
     @property

@@ -15,6 +15,8 @@ import typing as t
 
 from werkzeug.utils import get_content_type
 
+from .overrides import keeps_members
+
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .wrappers import Response
 
@@ -78,15 +80,16 @@ def sends_plainly(response_class: type[Response]) -> bool:
         plain = (
             issubclass(response_class, Response)
             and response_class._builds_plainly()
-            and all(
-                getattr(response_class, name) is getattr(Response, name)
-                for name in (
+            and keeps_members(
+                response_class,
+                Response,
+                (
                     "__call__",
                     "_plain_wsgi_headers",
                     "get_wsgi_headers",
                     "get_wsgi_response",
                     "get_app_iter",
-                )
+                ),
             )
         )
         _SENDS_PLAINLY[response_class] = plain

@@ -30,6 +30,7 @@ from . import json
 from .globals import _cv_app
 from .globals import current_app as current_app
 from .output import sends_plainly, text_content_type
+from .overrides import keeps_members
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -454,16 +455,17 @@ class Request(RequestBase):
         the headers, the content type parsing or the form parser."""
         plain = cls.__dict__.get("_plain_body_reading")
         if plain is None:
-            plain = _STREAMS_KEEP_POSITION and all(
-                getattr(cls, name) is getattr(Request, name)
-                for name in (
+            plain = _STREAMS_KEEP_POSITION and keeps_members(
+                cls,
+                Request,
+                (
                     "stream",
                     "headers",
                     "_parse_content_type",
                     "_get_stream_for_parsing",
                     "make_form_data_parser",
                     "form_data_parser_class",
-                )
+                ),
             )
             # Cached on the class itself, not inherited by subclasses.
             type.__setattr__(cls, "_plain_body_reading", plain)
