@@ -864,3 +864,20 @@ def test_a_shallow_copy_of_the_app_calls_its_own_wsgi_app(app: Demijohn) -> None
     copied.wsgi_app = replaced  # type: ignore[method-assign]
     assert b"".join(copied({"REQUEST_METHOD": "GET"}, lambda *a: None)) == b"copy"
     assert app.test_client().get("/").data == b"original"
+
+
+def test_content_length_header_name_in_any_case_frames_the_body(
+    echo_app: Demijohn,
+) -> None:
+    # The ASGI spec asks servers for lower-case names; one that sends
+    # another case still has its Content-Length checked.
+    for name in (b"Content-Length", b"CONTENT-LENGTH"):
+        good = http_scope("/echo", "POST", headers=[(name, b"4")])
+        assert (
+            json.loads(run(echo_app, good, body_messages(b"abcd")).body)["data"]
+            == "abcd"
+        )
+        short = http_scope("/echo", "POST", headers=[(name, b"9")])
+        exchange = run(echo_app, short, body_messages(b"abcd"))
+        assert exchange.status == 400
+        assert b"Content-Length" in exchange.body

@@ -305,7 +305,11 @@ class ASGIHTTPConnection:
                 # A body spilled to disk holds a file descriptor, which
                 # nothing else closes: Werkzeug closes uploads, never
                 # ``wsgi.input``.
-                if isinstance(stream, tempfile.SpooledTemporaryFile):
+                # PERF: the type test first spares the common in-memory body
+                # the ABC machinery of isinstance on SpooledTemporaryFile.
+                if type(stream) is not io.BytesIO and isinstance(
+                    stream, tempfile.SpooledTemporaryFile
+                ):
                     stream.close()
         finally:
             release_request_worker(token)
@@ -541,7 +545,11 @@ def _body_too_large() -> t.IO[bytes]:
 
 def _declared_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", ()):
-        if name.lower() == b"content-length":
+        # Servers send names in lower case; the length test spares the
+        # others a lower() call.
+        if name == b"content-length" or (
+            len(name) == 14 and name.lower() == b"content-length"
+        ):
             try:
                 length = int(value)
             except ValueError:
