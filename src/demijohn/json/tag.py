@@ -485,7 +485,17 @@ class TaggedJSONSerializer:
         return self._untag_scan(loaded)
 
     def _is_flat_untagged(self, value: dict[t.Any, t.Any]) -> bool:
-        """Tell whether ``value`` holds no containers and is not a tag."""
+        """Tell whether :meth:`untag` would leave ``value`` as it is.
+
+        True when it holds no containers, is not a tagged object, and
+        neither :meth:`untag` nor the scan calling it is overridden.
+        """
+        cls = type(self)
+        if (
+            cls.untag is not TaggedJSONSerializer.untag
+            or cls._untag_scan is not TaggedJSONSerializer._untag_scan
+        ):
+            return False
         if len(value) == 1 and next(iter(value)) in self.tags:
             return False
         return all(type(item) in _PLAIN_TYPES for item in value.values())
