@@ -14,13 +14,20 @@ from io import BytesIO
 from urllib.parse import parse_qsl, unquote
 
 import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" codec error handler
-from werkzeug.datastructures import Authorization, EnvironHeaders, Headers, MultiDict
+from werkzeug.datastructures import (
+    Authorization,
+    EnvironHeaders,
+    Headers,
+    ImmutableMultiDict,
+    MultiDict,
+)
 from werkzeug.exceptions import (
     BadRequest,
     ClientDisconnected,
     HTTPException,
     RequestEntityTooLarge,
 )
+from werkzeug.sansio.http import parse_cookie
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
@@ -588,6 +595,27 @@ class Request(RequestBase):
         """The path and query string; non-UTF-8 query bytes percent-encoded."""
         query = self.query_string.decode("utf-8", "werkzeug.url_quote")
         return f"{self.path}?{query}"
+
+    @cached_property
+    def cookies(self) -> ImmutableMultiDict[str, str]:
+        """The cookies the client sent, parsed from the ``Cookie`` header,
+        as Werkzeug's :attr:`~werkzeug.wrappers.Request.cookies`.
+
+        PERF: read from ``HTTP_COOKIE`` directly instead of by collecting
+        every ``Cookie`` header through :attr:`headers`, which walks the
+        whole environ; a WSGI environ holds all ``Cookie`` headers joined in
+        that one key. A class or request whose :attr:`headers` is not this
+        environ's goes through :attr:`headers` as Werkzeug does.
+        """
+        headers = self.__dict__.get("headers")
+        if type(self).headers is Request.headers and (
+            headers is None
+            or (type(headers) is EnvironHeaders and headers.environ is self.environ)
+        ):
+            return parse_cookie(  # type: ignore[return-value]
+                self.environ.get("HTTP_COOKIE", ""), cls=self.dict_storage_class
+            )
+        return super().cookies
 
     @cached_property
     def authorization(self) -> Authorization | None:

@@ -18,13 +18,21 @@ from .provider import _default
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from ..wrappers import Response
+    from .provider import JSONProvider
 
 __all__ = ["dump", "dumps", "jsonify", "load", "loads"]
 
 
-def _has_app() -> bool:
-    """Tell whether an application context is pushed in this context."""
-    return _cv_app.get(None) is not None
+def _app_json() -> JSONProvider | None:
+    """The current application's JSON provider, or ``None`` outside an
+    application context.
+
+    PERF: read from the context variable rather than through the
+    ``current_app`` proxy; sessions serialize through here on every
+    request that uses them.
+    """
+    app_ctx = _cv_app.get(None)
+    return None if app_ctx is None else app_ctx.app.json
 
 
 def dumps(obj: t.Any, **kwargs: t.Any) -> str:
@@ -40,8 +48,9 @@ def dumps(obj: t.Any, **kwargs: t.Any) -> str:
     :return: The JSON text.
     :raise TypeError: When ``obj`` holds a value that cannot be serialized.
     """
-    if _has_app():
-        return current_app.json.dumps(obj, **kwargs)
+    provider = _app_json()
+    if provider is not None:
+        return provider.dumps(obj, **kwargs)
     kwargs.setdefault("default", _default)
     return _json.dumps(obj, **kwargs)
 
@@ -59,8 +68,9 @@ def dump(obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
     :param kwargs: Passed to the ``dump`` that is used.
     :raise TypeError: When ``obj`` holds a value that cannot be serialized.
     """
-    if _has_app():
-        current_app.json.dump(obj, fp, **kwargs)
+    provider = _app_json()
+    if provider is not None:
+        provider.dump(obj, fp, **kwargs)
         return
     kwargs.setdefault("default", _default)
     _json.dump(obj, fp, **kwargs)
@@ -78,8 +88,9 @@ def loads(s: str | bytes, **kwargs: t.Any) -> t.Any:
     :return: The parsed value.
     :raise ValueError: When ``s`` is not valid JSON.
     """
-    if _has_app():
-        return current_app.json.loads(s, **kwargs)
+    provider = _app_json()
+    if provider is not None:
+        return provider.loads(s, **kwargs)
     return _json.loads(s, **kwargs)
 
 
@@ -95,8 +106,9 @@ def load(fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
     :return: The parsed value.
     :raise ValueError: When the file is not valid JSON.
     """
-    if _has_app():
-        return current_app.json.load(fp, **kwargs)
+    provider = _app_json()
+    if provider is not None:
+        return provider.load(fp, **kwargs)
     return _json.load(fp, **kwargs)
 
 
