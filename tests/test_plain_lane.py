@@ -43,14 +43,31 @@ class _LaneCounter:
         app._plain_lane_view = counting  # type: ignore[method-assign]
 
 
-def _build(plain: bool) -> Demijohn:
+def _build(plain: bool, hooks: bool = False) -> Demijohn:
     app = Demijohn("lane_test_app", root_path="/nonexistent-root")
     app.config.update(SECRET_KEY="test key")
 
     if not plain:
+        # An instance attribute standing for a lifecycle method closes the
+        # plain lane, whatever it does (here: the same as the method).
+        app.make_response = app.make_response  # type: ignore[method-assign]
+
+    if hooks:
+
+        @app.url_value_preprocessor
+        def double_numbers(
+            endpoint: str | None, values: dict[str, t.Any] | None
+        ) -> None:
+            if values and "number" in values:
+                values["number"] *= 2
 
         @app.before_request
-        def stay_off_the_lane() -> None:
+        def hooks_speak_first() -> t.Any:
+            g.seen = "hook"
+            if request.args.get("stop") == "hook":
+                return "stopped by the hook", 203
+            if request.args.get("stop") == "raise":
+                raise LookupError("raised by the hook")
             return None
 
     @app.route("/text")
@@ -127,7 +144,7 @@ def _build(plain: bool) -> Demijohn:
 
     @app.route("/urls/<int:number>/<name>")
     def urls(number: int, name: str) -> str:
-        g.seen = number
+        g.seen = f"{g.get('seen')} {number}"
         return (
             f"{url_for('urls', number=number + 1, name=name)}"
             f" {url_for('text', _external=True)} {g.seen}"
@@ -184,11 +201,25 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path"), CASES)
+HOOKED_CASES = [
+    ("GET", "/text"),
+    ("GET", "/text?stop=hook"),
+    ("GET", "/text?stop=raise"),
+    ("GET", "/urls/41/ann"),
+    ("GET", "/urls/41/ann?stop=hook"),
+    ("GET", "/crash"),
+    ("GET", "/missing"),
+    ("HEAD", "/dict"),
+]
+
+
+@pytest.mark.parametrize("hooks", [False, True], ids=["no-hooks", "hooks"])
+@pytest.mark.parametrize(("method", "path"), CASES + HOOKED_CASES)
 def test_the_lane_answers_as_the_regular_steps_do(
-    make_client: t.Callable[..., DemijohnClient], method: str, path: str
+    make_client: t.Callable[..., DemijohnClient], method: str, path: str, hooks: bool
 ) -> None:
-    lane_app, regular_app = _build(plain=True), _build(plain=False)
+    lane_app = _build(plain=True, hooks=hooks)
+    regular_app = _build(plain=False, hooks=hooks)
     kwargs = {"data": b"posted body"} if method == "POST" else {}
 
     lane = _exchange(make_client(lane_app), method, path, **kwargs)
@@ -197,16 +228,17 @@ def test_the_lane_answers_as_the_regular_steps_do(
     assert lane == regular
 
 
-def test_plain_requests_take_the_lane_and_hooks_keep_them_off(
+def test_plain_requests_take_the_lane_and_overrides_keep_them_off(
     make_client: t.Callable[..., DemijohnClient],
 ) -> None:
     lane_app, regular_app = _build(plain=True), _build(plain=False)
-    lane_counter, regular_counter = _LaneCounter(lane_app), _LaneCounter(regular_app)
+    hooked_app = _build(plain=True, hooks=True)
+    counters = [_LaneCounter(app) for app in (lane_app, regular_app, hooked_app)]
     for path in ("/text", "/dict", "/urls/1/a", "/crash"):
-        make_client(lane_app).get(path).close()
-        make_client(regular_app).get(path).close()
-    assert lane_counter.taken == 4
-    assert regular_counter.taken == 0
+        for app in (lane_app, regular_app, hooked_app):
+            make_client(app).get(path).close()
+    # before_request hooks run as steps inside the lane.
+    assert [counter.taken for counter in counters] == [4, 0, 4]
 
 
 def test_sessions_round_trip_the_same_on_and_off_the_lane(
@@ -222,7 +254,7 @@ def test_sessions_round_trip_the_same_on_and_off_the_lane(
         assert client.get("/session-read").get_data() == b"n=2"
 
 
-def test_hooks_registered_on_a_blueprint_keep_its_routes_off_the_lane(
+def test_blueprint_hooks_run_for_its_routes_only(
     make_client: t.Callable[..., DemijohnClient],
 ) -> None:
     from demijohn import Blueprint
@@ -255,9 +287,12 @@ def test_hooks_registered_on_a_blueprint_keep_its_routes_off_the_lane(
     inside_response = client.get("/bp/inside")
     assert inside_response.headers["X-Bp"] == "after"
     assert calls == ["before"]
-    assert counter.taken == 0
-    assert client.get("/outside").get_data() == b"outside"
-    assert counter.taken == 1
+    outside_response = client.get("/outside")
+    assert outside_response.get_data() == b"outside"
+    assert "X-Bp" not in outside_response.headers
+    assert calls == ["before"]
+    # Both on the lane: the blueprint's hooks run as steps within it.
+    assert counter.taken == 2
 
 
 def test_signal_receivers_and_after_request_functions_see_every_response(

@@ -140,6 +140,10 @@ class _Finished:
 
 _FINISHED_NONE = _Finished(None)
 
+# The plain lane's target when hooks run before the view (see
+# Lifecycle._plain_lane_view).
+_HOOKED = (None, None)
+
 # Werkzeug's 404 page, rendered by the first plain-lane 404.
 _NOT_FOUND_PAGE: bytes | None = None
 
@@ -358,11 +362,18 @@ class Lifecycle(Scaffold):
 
     def _plain_lane_view(
         self, ctx: t.Any
-    ) -> tuple[t.Callable[..., t.Any], t.Any] | PlainOutput | None:
+    ) -> tuple[t.Callable[..., t.Any] | None, t.Any] | PlainOutput | None:
         """What the plain lane does for this request: call a view (its
         function and arguments), send a finished 404 (see
         :meth:`_plain_not_found`), or nothing (``None``): the regular steps
-        must run."""
+        must run.
+
+        A view is returned as ``(None, None)`` when ``before_request``
+        functions or URL value preprocessors must run first: the lane then
+        runs :meth:`preprocess_request` and :meth:`dispatch_request` as
+        their own steps, which read the rule and arguments after the hooks
+        had their say.
+        """
         if not self._plain_lane_class:
             return None
         overrides = self.__dict__
@@ -378,16 +389,15 @@ class Lifecycle(Scaffold):
         ):
             return None
         req = ctx.request
-        if (
+        hooked = (
             self.before_request_funcs and _has_hooks(self.before_request_funcs, req)
         ) or (
             self.url_value_preprocessors
             and _has_hooks(self.url_value_preprocessors, req)
-        ):
-            return None
+        )
         rule = req.url_rule
         if rule is None:
-            return self._plain_not_found(ctx)
+            return None if hooked else self._plain_not_found(ctx)
         if rule.websocket or (
             # The method as request.method gives it, read without building
             # the attribute.
@@ -396,6 +406,8 @@ class Lifecycle(Scaffold):
         ):
             return None
         self._got_first_request = True
+        if hooked:
+            return _HOOKED
         return self.view_functions[rule.endpoint], req.view_args
 
     def _plain_not_found(self, ctx: t.Any) -> PlainOutput | None:
@@ -511,10 +523,16 @@ class Lifecycle(Scaffold):
             return target
         view, view_args = target
         try:
-            # ensure_sync() inlined; the lane is closed when it is overridden.
-            if is_coroutine_function(view):
-                view = self.async_to_sync(view)
-            rv = view(**view_args)
+            if view is None:
+                rv = self._run_steps(self._steps("preprocess_request"))
+                if rv is None:
+                    rv = self._run_steps(self._steps("dispatch_request"))
+            else:
+                # ensure_sync() inlined; the lane is closed when it is
+                # overridden.
+                if is_coroutine_function(view):
+                    view = self.async_to_sync(view)
+                rv = view(**view_args)
         except Exception as e:
             rv = self._run_steps(self._steps("handle_user_exception", e))
         else:
@@ -524,10 +542,15 @@ class Lifecycle(Scaffold):
         return t.cast(Response, self._run_steps(self._steps("finalize_request", rv)))
 
     def _plain_dispatch_steps(
-        self, ctx: t.Any, view: t.Callable[..., t.Any], view_args: t.Any
+        self, ctx: t.Any, view: t.Callable[..., t.Any] | None, view_args: t.Any
     ) -> Steps:
         try:
-            rv = yield view, (), view_args
+            if view is None:
+                rv = yield from self._steps("preprocess_request")
+                if rv is None:
+                    rv = yield from self._steps("dispatch_request")
+            else:
+                rv = yield view, (), view_args
         except Exception as e:
             rv = yield from self._steps("handle_user_exception", e)
         else:
@@ -575,7 +598,7 @@ class Lifecycle(Scaffold):
     def _run_before_hooks(
         self, hooks: dict[ft.AppOrBlueprintKey, list[t.Any]]
     ) -> Steps:
-        req = request_ctx.request
+        req = _cv_request.get().request
         names = (None, *reversed(req.blueprints))
         preprocessors = self.url_value_preprocessors
         for name in names:
@@ -601,7 +624,7 @@ class Lifecycle(Scaffold):
         return self._run_steps(self._dispatch_request_steps())  # type: ignore[no-any-return]
 
     def _dispatch_request_steps(self) -> Steps:
-        req = request_ctx.request
+        req = _cv_request.get().request
         if req.routing_exception is not None:
             if isinstance(req.routing_exception, WebsocketMismatch):
                 # Only a WebSocket route matched this plain HTTP request.
