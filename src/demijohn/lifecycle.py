@@ -349,16 +349,18 @@ class Lifecycle(Scaffold):
 
     # -- the plain lane ----------------------------------------------------
     #
-    # PERF: most requests of most applications run no hook: no
-    # ``before_request`` or ``after_request`` function, no signal receiver,
-    # no session. For them, full_dispatch_request reduces to "call the view,
-    # make the response", and driving its step generators costs more than
-    # that. The plain lane is that reduction, taken only when nothing is
-    # registered that the left-out steps would run, and leaving the lane
-    # (for the regular steps) as soon as something is: an exception goes to
-    # handle_user_exception, a touched session or an ``after_this_request``
-    # function to finalize_request. Both edges use it; the lifecycle itself
-    # stays in the step generators above and below.
+    # PERF: most requests of most applications have nothing that looks at
+    # their response: no ``after_request`` function, no signal receiver, no
+    # session. For them, full_dispatch_request reduces to "run the
+    # before_request functions (if any), call the view, make the response",
+    # and driving its step generators and building a response object cost
+    # more than that. The plain lane is that reduction: the view is called
+    # directly (or, after before_request functions, through the regular
+    # preprocess and dispatch steps), and it hands over to the regular steps
+    # as soon as something else is registered: an exception goes to
+    # handle_user_exception, a touched session or an ``after_request`` or
+    # ``after_this_request`` function to finalize_request. Both edges use
+    # it; the lifecycle itself stays in the step generators above and below.
 
     def _plain_lane_view(
         self, ctx: t.Any
