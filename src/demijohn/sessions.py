@@ -13,30 +13,26 @@ Replace the interface to store sessions elsewhere::
     app.session_interface = MySessionInterface()
 
 This module does no IO of its own and reads no globals: everything comes
-from the ``app``, ``request`` and ``response`` arguments. Its only state is
-a small cache of the signing keys derived from the secret keys, so the
-default interface need not rebuild its :mod:`itsdangerous` serializer on
-every request; its cookies are byte for byte the ones that serializer
-writes.
+from the ``app``, ``request`` and ``response`` arguments. The default
+interface signs through :mod:`demijohn.cookie_signing`, which keeps the
+keys derived from the secret keys, so the :mod:`itsdangerous` serializer
+need not be rebuilt for every request; its cookies are byte for byte the
+ones that serializer writes.
 """
 
 from __future__ import annotations
 
-import binascii
 import collections.abc as cabc
 import hashlib
-import hmac
-import time
 import typing as t
-import zlib
 from datetime import datetime, timezone
 
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous import BadSignature as BadSignature
-from itsdangerous.encoding import bytes_to_int, int_to_bytes
 from werkzeug.datastructures import CallbackDict
 from werkzeug.sansio.response import Response as _SansIOResponse
 
+from .cookie_signing import CookieSigner, cached_signer, signing_keys
 from .json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
@@ -371,212 +367,9 @@ class _CookieOptions(t.TypedDict):
     partitioned: bool
 
 
-def _as_bytes(key: str | bytes) -> bytes:
-    """Encode a secret key the way :mod:`itsdangerous` does."""
-    return key.encode("utf-8") if isinstance(key, str) else key
-
-
-def _signing_keys(
-    current: str | bytes, fallbacks: cabc.Iterable[str | bytes] | str | bytes | None
-) -> list[bytes]:
-    """List the keys to verify with: the fallbacks, then the current key.
-
-    :mod:`itsdangerous` signs with the last key and accepts any of them.
-    """
-    # A lone string would otherwise be split into one-character keys that
-    # anyone could sign with; treat it as the single key it names.
-    if isinstance(fallbacks, (str, bytes)):
-        fallbacks = [fallbacks]
-    return [_as_bytes(key) for key in (*(fallbacks or ()), current)]
-
-
-#: Map the URL-safe base64 alphabet to the standard one and back.
-_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
-_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
-
-
-def _b64encode(data: bytes) -> bytes:
-    """Encode as ``itsdangerous.encoding.base64_encode`` does: URL-safe, unpadded.
-
-    PERF: the same steps as its four layers of helpers, in one call.
-    """
-    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
-
-
-def _b64decode(data: bytes) -> bytes:
-    """Decode URL-safe base64 as ``itsdangerous.encoding.base64_decode`` does.
-
-    PERF: the same padding, translation and lenient decoding, without the
-    layers of wrappers in between.
-
-    :raise binascii.Error: When the data cannot be decoded.
-    """
-    padded = data + b"=" * (-len(data) % 4)
-    return binascii.a2b_base64(padded.translate(_FROM_URLSAFE))
-
-
-class _HmacSha1:
-    """HMAC-SHA1 with one key, its padded key states hashed once.
-
-    PERF: :func:`hmac.digest` looks the hash up in OpenSSL and pads the key
-    on each call. HMAC is ``H(key ^ opad, H(key ^ ipad, message))`` (RFC
-    2104), so the two keyed states are prepared here and copied per
-    message. The result equals ``hmac.digest(key, message, "sha1")``.
-    """
-
-    __slots__ = ("_inner", "_outer")
-
-    def __init__(self, key: bytes) -> None:
-        # Keys longer than the 64-byte block are hashed first, as in HMAC.
-        if len(key) > 64:
-            key = hashlib.sha1(key).digest()
-        key = key.ljust(64, b"\0")
-        self._inner = hashlib.sha1(bytes(byte ^ 0x36 for byte in key))
-        self._outer = hashlib.sha1(bytes(byte ^ 0x5C for byte in key))
-
-    def digest(self, message: bytes) -> bytes:
-        """Return the HMAC of ``message``."""
-        inner = self._inner.copy()
-        inner.update(message)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
-
-
-class _CookieSigner:
-    """Sign and check session cookies with keys derived once.
-
-    PERF: the :mod:`itsdangerous` serializer that
-    :meth:`SecureCookieSessionInterface.get_signing_serializer` returns is
-    rebuilt on every open and save (each build serializes ``{}`` twice to
-    learn that the serializer returns text), and its signer derives the
-    HMAC key from the secret key and salt again on every sign and verify.
-    This class does the same steps as ``URLSafeTimedSerializer`` with
-    ``key_derivation="hmac"`` and SHA-1, with the derived keys kept, so its
-    cookies are byte for byte the ones itsdangerous writes.
-
-    It only covers the success path: :meth:`unsign` returns ``None`` for
-    anything unusual, and the caller then asks itsdangerous, so every
-    rejected, expired or malformed cookie is judged by the reference code.
-    Its decoding may be stricter than itsdangerous's, never looser.
-    """
-
-    __slots__ = ("_check_macs", "_sign_mac", "_stamp")
-
-    def __init__(self, secret_keys: list[bytes], salt: bytes) -> None:
-        # The "hmac" derivation: HMAC(secret key, salt) with the digest.
-        derived = [hmac.digest(key, salt, "sha1") for key in secret_keys]
-        #: The newest (last) key signs, as in itsdangerous.
-        self._sign_mac = _HmacSha1(derived[-1])
-        #: Keys to verify with, newest first, the order itsdangerous tries.
-        self._check_macs = tuple(_HmacSha1(key) for key in reversed(derived))
-        #: The last signing second and its encoding, reused within that
-        #: second (replaced as one tuple, so threads see a matching pair).
-        self._stamp: tuple[int, bytes] = (-1, b"")
-
-    def sign(self, text: str) -> str:
-        """Return the signed cookie value for the serialized session ``text``."""
-        data = text.encode("utf-8")
-        # Compressed only when that saves more than the marker byte costs,
-        # as URLSafeSerializerMixin.dump_payload decides.
-        compressed = zlib.compress(data)
-        if len(compressed) < len(data) - 1:
-            payload = b"." + _b64encode(compressed)
-        else:
-            payload = _b64encode(data)
-        value = payload + b"." + self._timestamp()
-        signature = _b64encode(self._sign_mac.digest(value))
-        return (value + b"." + signature).decode("utf-8")
-
-    def _timestamp(self) -> bytes:
-        """Return the current time in seconds, encoded as itsdangerous does."""
-        now = int(time.time())
-        second, stamp = self._stamp
-        if second != now:
-            # PERF: encoded once per second rather than once per cookie.
-            stamp = _b64encode(int_to_bytes(now))
-            self._stamp = (now, stamp)
-        return stamp
-
-    def unsign(self, cookie: str, max_age: int) -> str | None:
-        """Return the serialized session inside a valid, unexpired ``cookie``.
-
-        Returns ``None`` when the signature, timestamp, age or payload is
-        not right; the caller then lets itsdangerous decide what that means.
-        """
-        try:
-            value, sep, signature = cookie.encode("utf-8").rpartition(b".")
-            if not sep or not self._verify(value, _b64decode(signature)):
-                return None
-            payload, sep, stamp = value.rpartition(b".")
-            if not sep:
-                return None
-            age = int(time.time()) - bytes_to_int(_b64decode(stamp))
-            if age > max_age or age < 0:
-                return None
-            return _load_payload(payload)
-        except Exception:  # itsdangerous re-judges the cookie
-            return None
-
-    def _verify(self, value: bytes, signature: bytes) -> bool:
-        """Tell whether ``signature`` is ``value``'s under any accepted key."""
-        for mac in self._check_macs:
-            if hmac.compare_digest(signature, mac.digest(value)):
-                return True
-        return False
-
-
-def _load_payload(payload: bytes) -> str:
-    """Undo ``URLSafeSerializerMixin.dump_payload``: base64, maybe zlib.
-
-    :raise Exception: Whatever base64, zlib or UTF-8 decoding raises.
-    """
-    if payload.startswith(b"."):
-        return zlib.decompress(_b64decode(payload[1:])).decode("utf-8")
-    return _b64decode(payload).decode("utf-8")
-
-
 #: Where itsdangerous gets the signing time, so a replacement (a test that
 #: moves the clock by patching it) is noticed and left to itsdangerous.
 _STOCK_GET_TIMESTAMP = TimestampSigner.get_timestamp
-
-#: Signers by (secret key, fallback keys, salt). Few apps use more than one
-#: key set, so the cache is small; it is cleared when it fills up, which
-#: also drops old keys after many rotations.
-_signers: dict[tuple[t.Any, ...], _CookieSigner] = {}
-_MAX_SIGNERS = 8
-
-
-def _cached_signer(
-    secret_key: str | bytes, fallbacks: t.Any, salt: str | bytes
-) -> _CookieSigner | None:
-    """Return the signer for these keys, or ``None`` if they are unusual.
-
-    Keys that are not text or bytes, and fallbacks that are not a list,
-    tuple or single key, are left to itsdangerous.
-    """
-    if not fallbacks:
-        fallbacks = ()
-    elif isinstance(fallbacks, (str, bytes)):
-        fallbacks = (fallbacks,)
-    elif isinstance(fallbacks, (list, tuple)):
-        fallbacks = tuple(fallbacks)
-    else:
-        return None
-    cache_key = (secret_key, fallbacks, salt)
-    try:
-        return _signers[cache_key]
-    except KeyError:
-        pass
-    except TypeError:  # an unhashable key: not one we can sign with anyway
-        return None
-    keys = _signing_keys(secret_key, fallbacks)
-    if not all(isinstance(key, bytes) for key in keys):
-        return None
-    if len(_signers) >= _MAX_SIGNERS:
-        _signers.clear()
-    signer = _signers[cache_key] = _CookieSigner(keys, _as_bytes(salt))
-    return signer
 
 
 def _vary_on_cookie(response: Response) -> None:
@@ -642,7 +435,7 @@ class SecureCookieSessionInterface(SessionInterface):
         if not secret_key:
             return None
         return URLSafeTimedSerializer(
-            _signing_keys(secret_key, app.config.get("SECRET_KEY_FALLBACKS")),
+            signing_keys(secret_key, app.config.get("SECRET_KEY_FALLBACKS")),
             salt=self.salt,
             serializer=self.serializer,
             signer_kwargs={
@@ -717,10 +510,10 @@ class SecureCookieSessionInterface(SessionInterface):
             return self.session_class()
         return self.session_class(data)
 
-    def _cached_signer(self, app: Demijohn) -> _CookieSigner | None:
+    def _cached_signer(self, app: Demijohn) -> CookieSigner | None:
         """Return a reusable signer when this interface signs the default way.
 
-        PERF: see :class:`_CookieSigner`. It reproduces
+        PERF: see :class:`~demijohn.cookie_signing.CookieSigner`. It reproduces
         :meth:`get_signing_serializer` only for the default key derivation,
         digest and serializer type and itsdangerous's own clock, so it is
         used only when those are unchanged (on the class or the instance)
@@ -746,7 +539,7 @@ class SecureCookieSessionInterface(SessionInterface):
             return None
         if not isinstance(salt, (str, bytes)):
             return None
-        return _cached_signer(secret_key, app.config.get("SECRET_KEY_FALLBACKS"), salt)
+        return cached_signer(secret_key, app.config.get("SECRET_KEY_FALLBACKS"), salt)
 
     def _cookie_options(self, app: Demijohn) -> _CookieOptions:
         """Collect the cookie attributes from the ``get_cookie_*`` hooks."""
