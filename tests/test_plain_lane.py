@@ -423,3 +423,22 @@ def test_a_map_that_refuses_a_host_when_binding_still_answers_its_error(
     refused = client.get("/", headers={"Host": "blocked.test"})
     assert refused.status_code == 403
     assert b"unknown tenant" in refused.get_data()
+
+
+def test_rules_added_to_the_url_map_directly_are_served(
+    make_client: t.Callable[..., DemijohnClient],
+) -> None:
+    # Werkzeug's own Rule objects lack the attributes add_url_rule sets,
+    # such as provide_automatic_options.
+    from werkzeug.routing import Rule, Submount
+
+    app = Demijohn("lane_direct_rules", root_path="/nonexistent-root")
+    app.url_map.add(
+        Submount("/foo", [Rule("/bar", endpoint="bar"), Rule("/", endpoint="index")])
+    )
+    app.view_functions["bar"] = lambda: "bar"
+    app.view_functions["index"] = lambda: "index"
+    client = make_client(app)
+    assert client.get("/foo/").get_data() == b"index"
+    assert client.get("/foo/bar").get_data() == b"bar"
+    assert client.options("/foo/bar").status_code == 200

@@ -403,7 +403,8 @@ class Lifecycle(Scaffold):
         if rule.websocket or (
             # The method as request.method gives it, read without building
             # the attribute.
-            rule.provide_automatic_options
+            # A Rule added to url_map directly has no such attribute.
+            getattr(rule, "provide_automatic_options", False)
             and req.environ.get("REQUEST_METHOD", "GET").upper() == "OPTIONS"
         ):
             return None
