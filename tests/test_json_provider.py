@@ -584,3 +584,24 @@ def test_loads_of_bytes_matches_json_loads(app: t.Any, document: bytes) -> None:
             app.json.loads(document)
     else:
         assert app.json.loads(document) == expected
+
+
+def test_a_provider_default_that_cannot_be_hashed_still_serializes_responses(
+    app: t.Any, make_client: t.Any
+) -> None:
+    # dumps() caches encoders by their options; an unhashable default is
+    # served without a cached encoder, for dumps() and for responses alike.
+    class Converter:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __call__(self, o: t.Any) -> t.Any:
+            return sorted(o)
+
+    app.json.default = Converter()
+
+    @app.route("/")
+    def index() -> dict[str, t.Any]:
+        return {"set": {3, 1, 2}}
+
+    assert app.json.dumps({"set": {2, 1}}) == '{"set": [1, 2]}'
+    assert make_client(app).get("/").get_json() == {"set": [1, 2, 3]}

@@ -31,6 +31,7 @@ from functools import partial
 from urllib.parse import unquote_to_bytes
 
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import HTTP_STATUS_CODES
 
 from .concurrency import (
     bind_server_loop,
@@ -231,18 +232,11 @@ class MalformedBody(Exception):
 
 async def send_plain_response(send: Send, status: int, message: str) -> None:
     """Send a complete ``text/plain`` response from the edge itself."""
-    body = message.encode("utf-8")
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode("ascii")),
-            ],
-        }
+    status_line = f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown').upper()}"
+    body = message.encode()
+    await send_plain_output(
+        send, PlainOutput(status_line, "text/plain; charset=utf-8", body), "GET"
     )
-    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 async def send_plain_output(send: Send, output: PlainOutput, method: str) -> None:

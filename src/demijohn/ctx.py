@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from . import typing as ft
 from .globals import _cv_app, _cv_request
 from .signals import appcontext_popped, appcontext_pushed
+from .wrappers import decode_wsgi_text
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from types import TracebackType
@@ -45,7 +46,7 @@ _sentinel: t.Any = object()
 # Marks a request context whose URL adapter is not bound yet.
 _UNBOUND: t.Any = object()
 
-
+# The URL schemes of plain HTTP requests, the ones the fast router matches.
 _HTTP = frozenset({"http", "https"})
 
 
@@ -365,10 +366,7 @@ class RequestContext:
                 and environ.get("wsgi.url_scheme") in _HTTP
             ):
                 path = environ.get("PATH_INFO")
-                if path is None:
-                    path = "/"
-                elif not path.isascii():
-                    path = path.encode("latin-1").decode(errors="replace")
+                path = "/" if path is None else decode_wsgi_text(path)
                 hit = router.match(path, environ["REQUEST_METHOD"].upper())
                 if hit is not None:
                     self.request.url_rule, self.request.view_args = hit
@@ -436,7 +434,7 @@ class RequestContext:
         """
         if len(self._cv_tokens) != 1 or self._streams_open:
             return False
-        if not self.app._tears_down_nothing(self):
+        if not self.app._tears_down_nothing():
             return False
         token, app_ctx = self._cv_tokens[-1]
         try:
@@ -446,8 +444,7 @@ class RequestContext:
             popped = self._unbind(token, outermost=True)
             if app_ctx is not None:
                 app_ctx._unbind()
-        if popped is not self:
-            self._check_popped(popped)
+        self._check_popped(popped)
         return True
 
     def _pop_steps(self, exc: BaseException | None) -> Steps:

@@ -224,11 +224,7 @@ class Lifecycle(Scaffold):
             if getattr(cls, name) is not getattr(Lifecycle, name)
         )
         cls._plain_lane_class = keeps_members(cls, Lifecycle, _LANE_METHODS)
-        cls._plain_error_lane_class = keeps_members(
-            cls,
-            Lifecycle,
-            ("handle_user_exception", "handle_http_exception", "trap_http_exception"),
-        )
+        cls._plain_error_lane_class = keeps_members(cls, Lifecycle, _LANE_ERROR_METHODS)
 
     @property
     def logger(self) -> logging.Logger:
@@ -300,23 +296,12 @@ class Lifecycle(Scaffold):
             return True
         return _SHORTCUTS[name](self, exc) is None
 
-    def _tears_down_nothing(self, ctx: t.Any) -> bool:
-        """Whether popping request context ``ctx`` and the application
-        context it pushed runs no teardown function and no signal receiver.
-
-        PERF: the conditions of the two teardown shortcuts, checked at once.
-        """
-        overrides = self.__dict__
-        funcs = self.teardown_request_funcs
+    def _tears_down_nothing(self) -> bool:
+        """Whether popping the bound request context and the application
+        context it pushed runs no teardown function and no signal receiver."""
         return not (
-            "do_teardown_request" in self._overridden_steps
-            or "do_teardown_appcontext" in self._overridden_steps
-            or "do_teardown_request" in overrides
-            or "do_teardown_appcontext" in overrides
-            or request_tearing_down.receivers
-            or appcontext_tearing_down.receivers
-            or self.teardown_appcontext_funcs
-            or (funcs and _has_hooks(funcs, ctx.request))
+            self._has_teardown("do_teardown_request", None)
+            or self._has_teardown("do_teardown_appcontext", None)
         )
 
     def _run_steps(self, steps: Steps) -> t.Any:
@@ -376,17 +361,10 @@ class Lifecycle(Scaffold):
         their own steps, which read the rule and arguments after the hooks
         had their say.
         """
-        if not self._plain_lane_class:
-            return None
-        overrides = self.__dict__
         if (
-            "full_dispatch_request" in overrides
-            or "preprocess_request" in overrides
-            or "dispatch_request" in overrides
-            or "finalize_request" in overrides
-            or "process_response" in overrides
-            or "make_response" in overrides
-            or "ensure_sync" in overrides
+            not self._plain_lane_class
+            # Methods replaced on the instance count as overrides too.
+            or not self.__dict__.keys().isdisjoint(_LANE_METHODS)
             or request_started.receivers
         ):
             return None
@@ -401,9 +379,9 @@ class Lifecycle(Scaffold):
         if rule is None:
             return None if hooked else self._plain_not_found(ctx)
         if rule.websocket or (
-            # The method as request.method gives it, read without building
+            # A Rule added to url_map directly has no such attribute; the
+            # method is read as request.method gives it, without building
             # the attribute.
-            # A Rule added to url_map directly has no such attribute.
             getattr(rule, "provide_automatic_options", False)
             and req.environ.get("REQUEST_METHOD", "GET").upper() == "OPTIONS"
         ):
@@ -429,9 +407,7 @@ class Lifecycle(Scaffold):
             or "description" in e.__dict__
             or e.response is not None
             or not self._plain_error_lane_class
-            or "handle_user_exception" in self.__dict__
-            or "handle_http_exception" in self.__dict__
-            or "trap_http_exception" in self.__dict__
+            or not self.__dict__.keys().isdisjoint(_LANE_ERROR_METHODS)
             or self.trap_http_exception(e)
             or self._find_error_handler(e, [])
             or not self._response_unobserved(ctx)
@@ -1132,6 +1108,13 @@ _LANE_METHODS = (
     "process_response",
     "make_response",
     "ensure_sync",
+)
+
+#: The error handling the plain lane's 404 stands in for.
+_LANE_ERROR_METHODS = (
+    "handle_user_exception",
+    "handle_http_exception",
+    "trap_http_exception",
 )
 
 _STEP_IMPLEMENTATIONS: dict[str, t.Callable[..., Steps]] = {

@@ -454,48 +454,30 @@ class SecureCookieSessionInterface(SessionInterface):
         bad cookie.
         """
         signer = self._cached_signer(app)
+        serializer = None
         if signer is None:
-            return self._open_with_serializer(app, request)
+            # A customised interface (or no secret key): itsdangerous only.
+            serializer = self.get_signing_serializer(app)
+            if serializer is None:
+                return None
         cookie = request.cookies.get(self.get_cookie_name(app))
         if not cookie:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        text = signer.unsign(cookie, max_age)
-        if text is not None:
-            try:
-                data = self.serializer.loads(text)
-            except Exception:  # itsdangerous re-judges it below
-                pass
-            else:
-                return self._session_from(data)
-        # Whatever the quick check did not accept (tampered, expired,
-        # malformed) is judged by itsdangerous itself, as it always was.
-        serializer = self.get_signing_serializer(app)
+        if signer is not None:
+            text = signer.unsign(cookie, max_age)
+            if text is not None:
+                try:
+                    data = self.serializer.loads(text)
+                except Exception:  # itsdangerous re-judges it below
+                    pass
+                else:
+                    return self._session_from(data)
+            # Whatever the quick check did not accept (tampered, expired,
+            # malformed) is judged by itsdangerous itself, as it always was.
+            serializer = self.get_signing_serializer(app)
         if serializer is None:  # the secret key was removed meanwhile
             return None
-        return self._load_cookie(serializer, cookie, max_age)
-
-    def _open_with_serializer(
-        self, app: Demijohn, request: Request
-    ) -> SecureCookieSession | None:
-        """Open the session with :meth:`get_signing_serializer` only.
-
-        Used when the interface is customised in a way the cached signer
-        does not reproduce, so the customisation takes effect unchanged.
-        """
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
-            return None
-        cookie = request.cookies.get(self.get_cookie_name(app))
-        if not cookie:
-            return self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
-        return self._load_cookie(serializer, cookie, max_age)
-
-    def _load_cookie(
-        self, serializer: URLSafeTimedSerializer, cookie: str, max_age: int
-    ) -> SecureCookieSession:
-        """Verify and load ``cookie``, or return an empty session."""
         try:
             data = serializer.loads(cookie, max_age=max_age)
         except BadData:

@@ -26,7 +26,7 @@ from werkzeug.wsgi import get_host
 from .globals import _cv_app, _cv_request
 from .lifecycle import Lifecycle
 from .routing import FastRouter, build_router
-from .wrappers import Request
+from .wrappers import Request, decode_wsgi_text
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import WSGIEnvironment
@@ -37,12 +37,6 @@ _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 # How many host/scheme combinations keep a cached URL adapter binding.
 _ADAPTER_CACHE_SIZE = 256
-
-
-def _wsgi_decode(value: str) -> str:
-    """Undo PEP 3333's latin-1 transport of a WSGI string, as Werkzeug's
-    binding does: the bytes are decoded as UTF-8, invalid bytes replaced."""
-    return value.encode("latin-1").decode(errors="replace")
 
 
 class URLBuilding(Lifecycle):
@@ -201,9 +195,9 @@ class URLBuilding(Lifecycle):
             base.script_name,
             base.subdomain,
             base.url_scheme,
-            "/" if path_info is None else _wsgi_decode(path_info),
+            "/" if path_info is None else decode_wsgi_text(path_info),
             environ["REQUEST_METHOD"],
-            None if query_args is None else _wsgi_decode(query_args),
+            None if query_args is None else decode_wsgi_text(query_args),
         )
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:

@@ -179,9 +179,10 @@ class _ReadFromEnviron:
         return value
 
 
-def _decode_wsgi_text(value: str) -> str:
-    """Undo :pep:`3333`'s latin-1 transport of a path: the bytes are read as
-    UTF-8, with invalid bytes replaced, as Werkzeug reads them."""
+def decode_wsgi_text(value: str) -> str:
+    """Undo :pep:`3333`'s latin-1 transport of a path or query string: the
+    bytes are read as UTF-8, with invalid bytes replaced, as Werkzeug reads
+    them. ASCII text, the usual case, is returned as it is."""
     return (
         value if value.isascii() else value.encode("latin-1").decode(errors="replace")
     )
@@ -207,11 +208,11 @@ def _environ_server(environ: WSGIEnvironment) -> tuple[str, int | None] | None:
 
 
 def _environ_root_path(environ: WSGIEnvironment) -> str:
-    return _decode_wsgi_text(environ.get("SCRIPT_NAME") or "").rstrip("/")
+    return decode_wsgi_text(environ.get("SCRIPT_NAME") or "").rstrip("/")
 
 
 def _environ_path(environ: WSGIEnvironment) -> str:
-    return "/" + _decode_wsgi_text(environ.get("PATH_INFO") or "").lstrip("/")
+    return "/" + decode_wsgi_text(environ.get("PATH_INFO") or "").lstrip("/")
 
 
 def _environ_query_string(environ: WSGIEnvironment) -> bytes:
@@ -607,11 +608,7 @@ class Request(RequestBase):
         that one key. A class or request whose :attr:`headers` is not this
         environ's goes through :attr:`headers` as Werkzeug does.
         """
-        headers = self.__dict__.get("headers")
-        if type(self).headers is Request.headers and (
-            headers is None
-            or (type(headers) is EnvironHeaders and headers.environ is self.environ)
-        ):
+        if type(self).headers is Request.headers and self._headers_from_environ():
             return parse_cookie(  # type: ignore[return-value]
                 self.environ.get("HTTP_COOKIE", ""), cls=self.dict_storage_class
             )

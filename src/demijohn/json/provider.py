@@ -322,22 +322,7 @@ class DefaultJSONProvider(JSONProvider):
 
     def _response_text(self, obj: t.Any) -> str:
         """The body :meth:`response` sends for ``obj``."""
-        if (
-            "dumps" in self.__dict__
-            or type(self).dumps is not DefaultJSONProvider.dumps
-        ):
-            return f"{self.dumps(obj, **self._layout_options())}\n"
-        # PERF: what dumps() does with these options, minus building and
-        # checking its keyword arguments.
-        pretty = self.compact is False or (self.compact is None and self._app.debug)
-        encoder = _encoder(
-            self.default,
-            self.ensure_ascii,
-            self.sort_keys,
-            None if pretty else (",", ":"),
-            2 if pretty else None,
-        )
-        return f"{encoder.encode(obj)}\n"
+        return f"{self.dumps(obj, **self._layout_options())}\n"
 
     def _layout_options(self) -> dict[str, t.Any]:
         """Choose :func:`json.dumps` whitespace options from :attr:`compact`."""
