@@ -16,6 +16,7 @@ import json
 import typing as t
 
 import pytest
+from asgi_scopes import http_scope
 
 from demijohn import (
     Blueprint,
@@ -32,27 +33,6 @@ from demijohn.testing import ASGIClient
 from demijohn.testing_transport import WebsocketDenied, WebsocketDisconnected
 
 Message = dict[str, t.Any]
-
-
-def http_scope(
-    path: str = "/", method: str = "GET", **extra: t.Any
-) -> dict[str, t.Any]:
-    scope: dict[str, t.Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"example.test")],
-        "server": ("example.test", 80),
-        "client": ("10.1.2.3", 5555),
-    }
-    scope.update(extra)
-    return scope
 
 
 class Exchange:
@@ -820,6 +800,62 @@ def test_custom_session_interface_does_its_io_off_the_event_loop(
     assert threads["open"].startswith("demijohn-sync")
     assert threads["save"] == threads["open"]
     assert not threads["view"].startswith("demijohn-sync")
+
+
+def test_sync_code_of_one_request_runs_on_one_thread_to_the_end(
+    app: Demijohn,
+) -> None:
+    """A sync view, a sync teardown_request and a sync teardown_appcontext
+    function share a thread, so per-thread resources (an SQLite connection
+    on ``g``) can be closed where they were opened."""
+    import threading
+
+    threads: dict[str, str] = {}
+
+    @app.route("/")
+    def index() -> str:
+        threads["view"] = threading.current_thread().name
+        return "ok"
+
+    @app.teardown_request
+    def end_request(exc: BaseException | None) -> None:
+        threads["request"] = threading.current_thread().name
+
+    @app.teardown_appcontext
+    def end_app_context(exc: BaseException | None) -> None:
+        threads["appcontext"] = threading.current_thread().name
+
+    exchange = run(app, http_scope("/"), body_messages(b""))
+    assert exchange.body == b"ok"
+    assert threads["view"].startswith("demijohn-sync")
+    assert threads["request"] == threads["view"]
+    assert threads["appcontext"] == threads["view"]
+
+
+def test_worker_threads_go_back_to_the_pool_when_contexts_end(
+    app: Demijohn,
+) -> None:
+    """Each application context gives its pinned thread back when it ends,
+    including one an async view pushes itself. (A thread never given back
+    would make later requests wait for one forever.)"""
+    app.sync_worker_count = 2
+    other = Demijohn("other")
+
+    @app.route("/sync")
+    def sync_view() -> str:
+        return "sync"
+
+    @app.route("/nested")
+    async def nested() -> str:
+        with other.app_context():
+            name = await app.run_sync(lambda: "nested")
+        return t.cast(str, name)
+
+    for path in ["/sync", "/nested", "/sync", "/nested", "/sync"]:
+        exchange = run(app, http_scope(path), body_messages(b""))
+        assert exchange.body == path.strip("/").encode()
+        pool = app.__dict__["_sync_worker_threads"]
+        assert pool._idle.qsize() == pool._created
 
 
 def test_call_through_the_class_and_from_a_subclass_override(app: Demijohn) -> None:

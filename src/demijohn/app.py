@@ -99,6 +99,7 @@ if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
 
     from .blueprints import Blueprint
     from .testing import DemijohnClient, DemijohnCliRunner
+    from .wrappers import EnvironSource
 
 T_shell_context_processor = t.TypeVar(
     "T_shell_context_processor", bound=ft.ShellContextProcessorCallable
@@ -726,6 +727,21 @@ class Demijohn(Lifespan):
         environment; :meth:`wsgi_app` calls it for every request.
         """
         return RequestContext(self, environ)
+
+    def _request_context_from(self, source: EnvironSource) -> RequestContext:
+        """The request context of a request whose environ ``source`` builds
+        (the ASGI edge's): built the first time it is read, unless
+        :meth:`request_context` or the request class's constructor is
+        overridden, which expect it at once."""
+        if (
+            type(self).request_context is Demijohn.request_context
+            and "request_context" not in self.__dict__
+            and self.request_class._lazy_environ
+        ):
+            request = self.request_class._with_environ_source(source)
+            request.json_module = self.json
+            return RequestContext(self, None, request)
+        return self.request_context(source.build())
 
     def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
         """Create a request context for a request built from the arguments,

@@ -6,7 +6,8 @@ attribute of the application (:attr:`~demijohn.Demijohn.asgi_http_class`,
 :attr:`~demijohn.Demijohn.asgi_lifespan_class`), so a subclass can swap one.
 
 The edge only translates. It turns the scope and the received body into the
-same WSGI ``environ`` a WSGI server would build, so
+same WSGI ``environ`` a WSGI server would build (for HTTP requests, the first
+time something reads it; see :mod:`demijohn.asgi_environ`), so
 :class:`~demijohn.wrappers.Request` behaves identically under both
 protocols, and it sends the :class:`~demijohn.wrappers.Response` back. The
 request lifecycle itself is the application's, run by
@@ -23,20 +24,18 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import io
-import sys
 import tempfile
 import traceback
 import typing as t
 from functools import partial
-from urllib.parse import unquote_to_bytes
 
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .concurrency import (
-    bind_server_loop,
-    pin_request_worker,
-    release_request_worker,
+from .asgi_environ import (
+    ScopeEnviron,
+    build_environ,
+    header_table,
 )
 from .globals import _cv_app, _cv_request
 from .lifecycle import is_coroutine_function, session_may_do_io
@@ -46,6 +45,7 @@ if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import WSGIEnvironment
 
     from .app import Demijohn
+    from .ctx import RequestContext
     from .lifecycle import Steps as _Steps
     from .wrappers import Response
 
@@ -61,10 +61,6 @@ Scope = t.MutableMapping[str, t.Any]
 #: Request bodies up to this size stay in memory; larger ones spill to a
 #: temporary file, so a large upload does not cost its size in RAM.
 SPOOL_MAX_SIZE = 1024 * 1024
-
-# Environ keys copied from ``scope["demijohn.environ"]``; the test client uses
-# this to pass Werkzeug's context-preservation hook through the ASGI edge.
-_EXTRA_ENVIRON_KEY = "demijohn.environ"
 
 
 async def run_steps_async(app: Demijohn, steps: _Steps) -> t.Any:
@@ -94,134 +90,37 @@ async def run_steps_async(app: Demijohn, steps: _Steps) -> t.Any:
         return stop.value
 
 
-# PERF: the same header names arrive with every request, so the environ key
-# of each is worked out once. Bounded, because clients choose the names.
-_ENVIRON_KEYS: dict[bytes, str] = {}
+async def dispatch_plainly(app: Demijohn, ctx: RequestContext) -> t.Any:
+    """The ASGI form of the plain lane (see :mod:`demijohn.lifecycle`):
+    :meth:`~demijohn.Demijohn.full_dispatch_request` for a request no hook
+    observes, or ``None`` when the request cannot take the lane.
 
-
-def _header_environ_key(raw_name: bytes) -> str:
-    key = raw_name.decode("latin-1").upper().replace("-", "_")
-    if key not in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
-        key = f"HTTP_{key}"
-    if len(_ENVIRON_KEYS) < 512:
-        _ENVIRON_KEYS[raw_name] = key
-    return key
-
-
-def build_environ(
-    scope: Scope, body: t.IO[bytes], content_length: int | None
-) -> WSGIEnvironment:
-    """Build the WSGI environ a WSGI server would give for ``scope``.
-
-    ``SCRIPT_NAME`` comes from ``root_path``; ``PATH_INFO`` is the raw path
-    without the root path, percent-decoded to bytes and carried as latin-1
-    text as :pep:`3333` says; headers become ``HTTP_*`` keys (repeated
-    headers joined with ``,``, cookies with ``;``). The original scope is
-    kept under ``asgi.scope``.
-
-    :param body: The request body, positioned at its start.
-    :param content_length: The body length to declare, or ``None`` to keep
-        the client's header.
+    It does what the WSGI form, ``Lifecycle._dispatch_plainly``, does, with
+    the view awaited on the loop (a coroutine function) or run through
+    :meth:`~demijohn.Demijohn.run_sync`, and the regular steps run by
+    :func:`run_steps_async`. Returns a
+    :class:`~demijohn.output.PlainOutput` or a response.
     """
-    environ = _header_environ(scope.get("headers", ()))
-    environ.update(_server_environ(scope))
-    root_path: str = scope.get("root_path", "")
-    raw_path: bytes | None = scope.get("raw_path")
-    if raw_path:
-        path_bytes = raw_path.partition(b"?")[0]
-        if b"%" in path_bytes:
-            path_bytes = unquote_to_bytes(path_bytes)
-        if root_path:
-            root_bytes = root_path.encode("utf-8")
-            if path_bytes.startswith(root_bytes):
-                path_bytes = path_bytes[len(root_bytes) :]
-        environ["PATH_INFO"] = path_bytes.decode("latin-1")
-    else:
-        path = scope.get("path") or "/"
-        if root_path and path.startswith(root_path):
-            path = path[len(root_path) :]
-        environ["PATH_INFO"] = path.encode("utf-8").decode("latin-1")
-    environ["REQUEST_METHOD"] = scope.get("method", "GET")
-    environ["QUERY_STRING"] = scope.get("query_string", b"").decode("latin-1")
-    environ["wsgi.input"] = body
-    environ["wsgi.errors"] = sys.stderr
-    environ["asgi.scope"] = scope
-    client = scope.get("client")
-    if client:
-        environ["REMOTE_ADDR"] = client[0]
-        environ["REMOTE_PORT"] = str(client[1])
-    if content_length is not None:
-        environ["CONTENT_LENGTH"] = str(content_length)
-    extra = scope.get(_EXTRA_ENVIRON_KEY)
-    if extra:
-        environ.update(extra)
-    return environ
-
-
-def _header_environ(headers: t.Iterable[tuple[bytes, bytes]]) -> dict[str, t.Any]:
-    """The ``HTTP_*`` (and ``CONTENT_*``) environ keys of the headers."""
-    if type(headers) is not list:
-        headers = list(headers)
-    # PERF: a comprehension over known header names is the common case; a
-    # new name (KeyError) or a repeated header (fewer keys than headers)
-    # takes the loop below.
-    environ_keys = _ENVIRON_KEYS
+    target = app._plain_lane_view(ctx)
+    if target is None or type(target) is PlainOutput:
+        return target
+    view, view_args = target  # type: ignore[misc]
     try:
-        environ = {
-            environ_keys[name]: value.decode("latin-1") for name, value in headers
-        }
-    except KeyError:
-        pass
+        if view is None:
+            rv = await run_steps_async(app, app._steps("preprocess_request"))
+            if rv is None:
+                rv = await run_steps_async(app, app._steps("dispatch_request"))
+        elif is_coroutine_function(view):
+            rv = await view(**view_args)
+        else:
+            rv = await app.run_sync(partial(view, **view_args))
+    except Exception as e:
+        rv = await run_steps_async(app, app._steps("handle_user_exception", e))
     else:
-        if len(environ) == len(headers):
-            return environ
-    environ = {}
-    for raw_name, raw_value in headers:
-        key = environ_keys.get(raw_name) or _header_environ_key(raw_name)
-        value = raw_value.decode("latin-1")
-        if key in environ:
-            separator = "; " if key == "HTTP_COOKIE" else ","
-            value = f"{environ[key]}{separator}{value}"
-        environ[key] = value
-    return environ
-
-
-# The environ keys that depend only on where the request arrived, by
-# (server, scheme, HTTP version, root path); bounded like _ENVIRON_KEYS.
-_SERVER_ENVIRONS: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
-
-
-def _server_environ(scope: Scope) -> dict[str, t.Any]:
-    server = scope.get("server") or ("localhost", None)
-    scheme = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
-    http_version = scope.get("http_version", "1.1")
-    root_path: str = scope.get("root_path", "")
-    try:
-        key = (*server, scheme, http_version, root_path)
-        cached = _SERVER_ENVIRONS.get(key)
-    except TypeError:  # an unhashable value: nothing to cache
-        key, cached = None, None
-    if cached is not None:
-        return cached
-    default_port = "443" if scheme in {"https", "wss"} else "80"
-    environ = {
-        "SCRIPT_NAME": root_path.encode("utf-8").decode("latin-1"),
-        "SERVER_NAME": server[0],
-        "SERVER_PORT": str(server[1]) if server[1] is not None else default_port,
-        "SERVER_PROTOCOL": f"HTTP/{http_version}",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        # The edge has read the whole body, so the input ends where the body
-        # ends. Without this flag Werkzeug reads nothing of a
-        # ``Transfer-Encoding: chunked`` body, which has no Content-Length.
-        "wsgi.input_terminated": True,
-    }
-    if key is not None and len(_SERVER_ENVIRONS) < 64:
-        _SERVER_ENVIRONS[key] = environ
-    return environ
+        response = app._plain_lane_response(ctx, rv)
+        if response is not None:
+            return response
+    return await run_steps_async(app, app._steps("finalize_request", rv))
 
 
 class MalformedBody(Exception):
@@ -265,12 +164,18 @@ class ASGIHTTPConnection:
     """Serves one ASGI ``http`` scope through the application's lifecycle.
 
     It reads the body (enforcing :data:`MAX_CONTENT_LENGTH` as it reads, and
-    spilling large bodies to disk), builds the environ, runs
+    spilling large bodies to disk), makes the request context, whose
+    environ is built from the scope when it is first read (see
+    :mod:`demijohn.asgi_environ`), runs
     :meth:`~demijohn.Demijohn.full_dispatch_request` (or
     :meth:`~demijohn.Demijohn.handle_exception`) as steps, sends the
     response, and pops the request context, which runs teardown even when
     the client went away.
     """
+
+    #: The scope's headers as a dict (see
+    #: :func:`~demijohn.asgi_environ.header_table`), set by :meth:`__call__`.
+    headers: dict[bytes, bytes] | None = None
 
     def __init__(self, app: Demijohn, scope: Scope) -> None:
         self.app = app
@@ -280,33 +185,33 @@ class ASGIHTTPConnection:
         """Handle the connection until the response is sent.
 
         The request's synchronous code is pinned to one worker thread (see
-        :class:`~demijohn.concurrency.WorkerThreads`).
+        :class:`~demijohn.concurrency.RequestWorker`).
         """
-        token = pin_request_worker()
+        self.headers = header_table(self.scope)
         try:
-            try:
-                body = await self.read_body(receive)
-            except MalformedBody as e:
-                await send_plain_response(send, 400, str(e))
-                return
-            if body is None:
-                return  # the client disconnected before sending its body
-            stream, length = body
-            environ = build_environ(self.scope, stream, length)
-            try:
-                await self.handle(environ, receive, send)
-            finally:
-                # A body spilled to disk holds a file descriptor, which
-                # nothing else closes: Werkzeug closes uploads, never
-                # ``wsgi.input``.
-                # PERF: the type test first spares the common in-memory body
-                # the ABC machinery of isinstance on SpooledTemporaryFile.
-                if type(stream) is not io.BytesIO and isinstance(
-                    stream, tempfile.SpooledTemporaryFile
-                ):
-                    stream.close()
+            body = await self.read_body(receive)
+        except MalformedBody as e:
+            await send_plain_response(send, 400, str(e))
+            return
+        if body is None:
+            return  # the client disconnected before sending its body
+        stream, length = body
+        try:
+            await self.handle(
+                ScopeEnviron(self.scope, stream, length, self.headers),
+                receive,
+                send,
+            )
         finally:
-            release_request_worker(token)
+            # A body spilled to disk holds a file descriptor, which
+            # nothing else closes: Werkzeug closes uploads, never
+            # ``wsgi.input``.
+            # PERF: the type test first spares the common in-memory body
+            # the ABC machinery of isinstance on SpooledTemporaryFile.
+            if type(stream) is not io.BytesIO and isinstance(
+                stream, tempfile.SpooledTemporaryFile
+            ):
+                stream.close()
 
     async def read_body(
         self, receive: Receive
@@ -319,16 +224,37 @@ class ASGIHTTPConnection:
         body is then a stream whose reading raises 413, so reading
         ``request.data`` or ``request.form`` raises 413 in the view, through
         the application's error handlers, exactly as under WSGI.
+
+        :raises MalformedBody: if the body does not have the length its
+            ``Content-Length`` header declares.
         """
         limit: int | None = self.app.config["MAX_CONTENT_LENGTH"]
-        declared = _declared_length(self.scope)
+        declared = _declared_length(self.scope, self.headers)
         if limit is not None and declared is not None and declared > limit:
             return _body_too_large(), declared
+        message = await receive()
+        # PERF: most bodies arrive whole, in the first message.
+        if message["type"] != "http.disconnect" and not message.get("more_body", False):
+            data: bytes = message.get("body", b"")
+            size = len(data)
+            if size <= SPOOL_MAX_SIZE and (limit is None or size <= limit):
+                if declared is not None and size != declared:
+                    raise _length_mismatch(size, declared)
+                return io.BytesIO(data), (None if declared == size else size)
+        return await self._read_messages(receive, message, limit, declared)
+
+    async def _read_messages(
+        self,
+        receive: Receive,
+        message: Message,
+        limit: int | None,
+        declared: int | None,
+    ) -> tuple[t.IO[bytes], int | None] | None:
+        """:meth:`read_body` from its first ``message`` on."""
         chunks: list[bytes] = []
         spooled: tempfile.SpooledTemporaryFile[bytes] | None = None
         size = 0
         while True:
-            message = await receive()
             if message["type"] == "http.disconnect":
                 if spooled is not None:
                     spooled.close()
@@ -352,13 +278,11 @@ class ASGIHTTPConnection:
                     chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+            message = await receive()
         if declared is not None and size != declared:
             if spooled is not None:
                 spooled.close()
-            raise MalformedBody(
-                f"The request body has {size} bytes, but its Content-Length"
-                f" header declares {declared}."
-            )
+            raise _length_mismatch(size, declared)
         if spooled is not None:
             spooled.seek(0)
             return spooled, size
@@ -366,12 +290,12 @@ class ASGIHTTPConnection:
         # when the client sent none (a chunked body).
         return io.BytesIO(b"".join(chunks)), (None if declared == size else size)
 
-    async def handle(
-        self, environ: WSGIEnvironment, receive: Receive, send: Send
-    ) -> None:
-        """Run the lifecycle for ``environ`` and send the response."""
+    async def handle(self, source: ScopeEnviron, receive: Receive, send: Send) -> None:
+        """Run the lifecycle for the request whose environ ``source`` builds,
+        and send the response."""
         app = self.app
-        ctx = app.request_context(environ)
+        ctx = app._request_context_from(source)
+        request = ctx.request
         error: BaseException | None = None
         ctx.push()
         try:
@@ -381,29 +305,37 @@ class ASGIHTTPConnection:
                     # thread, as Flask opens it when the context is pushed;
                     # an async view reading it then does not block the loop.
                     await app.run_sync(ctx._get_session)
-                steps = app._plain_lane_steps(ctx)
-                if steps is None:
-                    steps = app._steps("full_dispatch_request")
-                response = await run_steps_async(app, steps)
+                response = await dispatch_plainly(app, ctx)
+                if response is None:
+                    response = await run_steps_async(
+                        app, app._steps("full_dispatch_request")
+                    )
             except Exception as e:
                 error = e
                 response = await run_steps_async(app, app._steps("handle_exception", e))
-            if isinstance(response, PlainOutput):
-                await send_plain_output(send, response, environ["REQUEST_METHOD"])
+            if type(response) is PlainOutput:
+                await send_plain_output(
+                    send,
+                    response,
+                    (request._known_environ or request.environ)["REQUEST_METHOD"],
+                )
             else:
-                await self.send_response(response, environ, send)
+                await self.send_response(response, request.environ, send)
         except BaseException as e:
             if error is None:
                 error = e
             raise
         finally:
-            preserve = environ.get("werkzeug.debug.preserve_context")
+            preserve = (request._known_environ or request.environ).get(
+                "werkzeug.debug.preserve_context"
+            )
             if preserve is not None:
                 preserve(_cv_app.get())
                 preserve(_cv_request.get())
             if error is not None and app.should_ignore_error(error):
                 error = None
-            ctx._close_abandoned_streams()
+            if ctx._streams:
+                ctx._close_abandoned_streams()
             if not ctx._pop_without_teardown(error):
                 await run_steps_async(app, ctx._pop_steps(error))
 
@@ -537,23 +469,38 @@ def _body_too_large() -> t.IO[bytes]:
     return t.cast("t.IO[bytes]", _BodyTooLarge())
 
 
-def _declared_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
+def _declared_length(scope: Scope, headers: dict[bytes, bytes] | None) -> int | None:
+    """The body length the ``Content-Length`` header declares, or ``None``
+    without one; ``headers`` is the scope's header table, if it has one."""
+    if headers is not None:
+        value = headers.get(b"content-length")
+    else:
         # Servers send names in lower case; the length test spares the
         # others a lower() call.
-        if name == b"content-length" or (
-            len(name) == 14 and name.lower() == b"content-length"
-        ):
-            try:
-                length = int(value)
-            except ValueError:
-                length = -1
-            if length < 0:
-                raise MalformedBody(
-                    "The Content-Length header is not a non-negative integer."
-                )
-            return length
-    return None
+        value = next(
+            (
+                value
+                for name, value in scope.get("headers", ())
+                if len(name) == 14 and name.lower() == b"content-length"
+            ),
+            None,
+        )
+    if value is None:
+        return None
+    try:
+        length = int(value)
+    except ValueError:
+        length = -1
+    if length < 0:
+        raise MalformedBody("The Content-Length header is not a non-negative integer.")
+    return length
+
+
+def _length_mismatch(size: int, declared: int) -> MalformedBody:
+    return MalformedBody(
+        f"The request body has {size} bytes, but its Content-Length header"
+        f" declares {declared}."
+    )
 
 
 class ASGIWebsocketConnection:
@@ -766,18 +713,14 @@ async def serve_asgi(app: Demijohn, scope: Scope, receive: Receive, send: Send) 
     """Dispatch one ASGI connection to the application's connection class
     for its scope type."""
     kind = scope["type"]
-    token = bind_server_loop(asyncio.get_running_loop())
-    try:
-        if kind == "http":
-            await app.asgi_http_class(app, scope)(receive, send)
-        elif kind == "websocket":
-            await app.asgi_websocket_class(app, scope)(receive, send)
-        elif kind == "lifespan":
-            await app.asgi_lifespan_class(app, scope)(receive, send)
-        else:
-            raise RuntimeError(f"demijohn cannot serve ASGI scope type {kind!r}.")
-    finally:
-        token.var.reset(token)
+    if kind == "http":
+        await app.asgi_http_class(app, scope)(receive, send)
+    elif kind == "websocket":
+        await app.asgi_websocket_class(app, scope)(receive, send)
+    elif kind == "lifespan":
+        await app.asgi_lifespan_class(app, scope)(receive, send)
+    else:
+        raise RuntimeError(f"demijohn cannot serve ASGI scope type {kind!r}.")
 
 
 __all__ = [
@@ -785,7 +728,7 @@ __all__ = [
     "ASGILifespan",
     "ASGIWebsocketConnection",
     "ProtocolDispatch",
-    "build_environ",
+    "dispatch_plainly",
     "run_steps_async",
     "serve_asgi",
 ]

@@ -113,8 +113,12 @@ def bind_server_loop(
 ) -> contextvars.Token[asyncio.AbstractEventLoop | None]:
     """Record ``loop`` as the ASGI server's loop for the current context.
 
-    Returns the token to reset it with. The ASGI edge calls this for each
-    connection; worker threads inherit it through the copied context.
+    Returns the token to reset it with. :func:`run_in_worker` records it in
+    the context it runs each synchronous callable in (and threads that code
+    starts with a copy of its context inherit it), so
+    :func:`run_coroutine` there sends coroutines to the server's loop. A
+    :meth:`Demijohn.run_sync <demijohn.Demijohn.run_sync>` replacement
+    that runs code in threads of its own calls it in their context.
     """
     return _cv_server_loop.set(loop)
 
@@ -167,11 +171,11 @@ class WorkerThreads:
     """A bounded set of worker threads for synchronous code under ASGI.
 
     Each thread is a single-thread executor, so work can be pinned to one
-    thread: everything synchronous that one request runs (its sync hooks,
-    view, teardown and body generator) runs on the same thread, as it would
-    under a threaded WSGI server. Code that keeps per-thread state, such as
-    an SQLite connection stored on ``g`` or a thread-local database
-    session, keeps working.
+    thread (see :class:`RequestWorker`): everything synchronous that one
+    request runs (its sync hooks, view, teardown and body generator) runs on
+    the same thread, as it would under a threaded WSGI server. Code that
+    keeps per-thread state, such as an SQLite connection stored on ``g`` or
+    a thread-local database session, keeps working.
     """
 
     def __init__(self, size: int) -> None:
@@ -199,38 +203,32 @@ class WorkerThreads:
         self._idle.put(executor)
 
 
-class _RequestWorker:
-    """The thread one request's synchronous code is pinned to, once it has
-    needed one."""
+class RequestWorker:
+    """The worker thread one application context's synchronous code is
+    pinned to, once it has needed one (see :func:`run_in_worker`).
 
-    __slots__ = ("executor", "threads")
+    An :class:`~demijohn.ctx.AppContext` makes one the first time
+    :meth:`Demijohn.run_sync <demijohn.Demijohn.run_sync>` runs while it is
+    bound, and releases it when its last push is undone; for a request,
+    that is when the request ends.
+    """
+
+    __slots__ = ("executor", "threads", "released")
 
     def __init__(self) -> None:
+        #: The pinned thread, once one was needed.
         self.executor: ThreadPoolExecutor | None = None
+        #: The pool the thread belongs to.
         self.threads: WorkerThreads | None = None
+        #: Set by :meth:`release`; later calls borrow a thread of their own.
+        self.released = False
 
-
-_cv_request_worker: contextvars.ContextVar[_RequestWorker | None] = (
-    contextvars.ContextVar("demijohn.request_worker", default=None)
-)
-
-
-def pin_request_worker() -> contextvars.Token[_RequestWorker | None]:
-    """Start pinning the current request's sync code to one thread.
-
-    The ASGI edge calls it when a request starts and
-    :func:`release_request_worker` with the returned token when it ends.
-    """
-    return _cv_request_worker.set(_RequestWorker())
-
-
-def release_request_worker(token: contextvars.Token[_RequestWorker | None]) -> None:
-    """End the pinning begun by :func:`pin_request_worker` and give the
-    thread, if one was taken, back to its pool."""
-    holder = _cv_request_worker.get()
-    _cv_request_worker.reset(token)
-    if holder is not None and holder.executor is not None and holder.threads:
-        holder.threads.release(holder.executor)
+    def release(self) -> None:
+        """Give the pinned thread, if one was taken, back to its pool."""
+        self.released = True
+        if self.executor is not None and self.threads is not None:
+            self.threads.release(self.executor)
+            self.executor = None
 
 
 def _worker_threads(owner: t.Any) -> WorkerThreads:
@@ -244,24 +242,33 @@ def _worker_threads(owner: t.Any) -> WorkerThreads:
     return threads
 
 
-async def run_in_worker(owner: t.Any, func: t.Callable[..., T], *args: t.Any) -> T:
+async def run_in_worker(
+    owner: t.Any,
+    func: t.Callable[..., T],
+    *args: t.Any,
+    pin: RequestWorker | None = None,
+) -> T:
     """Run ``func(*args)`` on one of ``owner``'s worker threads and await it.
 
-    At most ``owner.sync_worker_count`` threads exist. Inside a request
-    pinned with :func:`pin_request_worker`, every call runs on that
-    request's thread; otherwise each call borrows a thread for its
-    duration. The current context is copied into the thread, so context
-    variables (the request context) are visible there.
+    At most ``owner.sync_worker_count`` threads exist. With ``pin`` (not yet
+    released), every call runs on that worker's thread, taken on the first
+    call; otherwise each call borrows a thread for its duration. The
+    current context is copied into the thread, so context variables (the
+    request context) are visible there, with the running loop recorded as
+    the server's (see :func:`bind_server_loop`).
     """
     threads = _worker_threads(owner)
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
-    holder = _cv_request_worker.get()
-    if holder is not None:
-        if holder.executor is None:
-            holder.executor = await threads.acquire()
-            holder.threads = threads
-        return await loop.run_in_executor(holder.executor, context.run, func, *args)
+    # PERF: recorded here, for the sync code that may need it, rather than
+    # for every connection: setting a context variable in each request's
+    # task costs a tenth of a minimal async request.
+    context.run(_cv_server_loop.set, loop)
+    if pin is not None and not pin.released:
+        if pin.executor is None:
+            pin.executor = await threads.acquire()
+            pin.threads = threads
+        return await loop.run_in_executor(pin.executor, context.run, func, *args)
     executor = await threads.acquire()
     try:
         return await loop.run_in_executor(executor, context.run, func, *args)

@@ -33,6 +33,7 @@ if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from werkzeug.routing import MapAdapter
 
     from .app import Demijohn
+    from .concurrency import RequestWorker
     from .lifecycle import Steps
     from .sessions import SessionMixin
     from .websockets import Websocket
@@ -196,8 +197,10 @@ class AppContext:
         self._finish_pop(popped)
 
     def _finish_pop(self, ctx: AppContext) -> None:
-        """Check the pop undid this context and send
-        :data:`~demijohn.signals.appcontext_popped`."""
+        """Check the pop undid this context, release its worker thread after
+        the last pop, and send :data:`~demijohn.signals.appcontext_popped`."""
+        if self.worker is not None and not self._cv_tokens:
+            self.worker.release()
         if ctx is not self:
             raise AssertionError(
                 f"Popped the wrong application context: {ctx!r} instead of"
@@ -206,6 +209,12 @@ class AppContext:
             )
         if appcontext_popped.receivers:
             appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    #: The worker thread the synchronous code run under ASGI while this
+    #: context is bound is pinned to; made by :meth:`Demijohn.run_sync
+    #: <demijohn.Demijohn.run_sync>` when first needed and released when
+    #: the context's last push is undone.
+    worker: RequestWorker | None = None
 
     def __enter__(self) -> AppContext:
         self.push()
@@ -241,13 +250,18 @@ class RequestContext:
     def __init__(
         self,
         app: Demijohn,
-        environ: WSGIEnvironment,
+        environ: WSGIEnvironment | None,
         request: Request | None = None,
         session: SessionMixin | None = None,
     ) -> None:
         #: The application handling the request.
         self.app = app
         if request is None:
+            if environ is None:
+                raise TypeError(
+                    "A RequestContext needs the WSGI environ of its request,"
+                    " or the request itself."
+                )
             request = app.request_class(environ)
             request.json_module = app.json
         #: The :class:`~demijohn.wrappers.Request`.
@@ -358,7 +372,9 @@ class RequestContext:
         """
         router = self.app._url_router()
         if router is not None:
-            environ = self.request.environ
+            # Under ASGI the environ may not be built yet; matching needs
+            # none of it but these keys.
+            environ = self.request._known_environ or self.request.environ
             # The router matches plain HTTP only, as the adapter would see
             # it; a WebSocket handshake goes to the adapter.
             if (
@@ -366,7 +382,10 @@ class RequestContext:
                 and environ.get("wsgi.url_scheme") in _HTTP
             ):
                 path = environ.get("PATH_INFO")
-                path = "/" if path is None else decode_wsgi_text(path)
+                if path is None:
+                    path = "/"
+                elif not path.isascii():  # PERF: decode_wsgi_text's own test
+                    path = decode_wsgi_text(path)
                 hit = router.match(path, environ["REQUEST_METHOD"].upper())
                 if hit is not None:
                     self.request.url_rule, self.request.view_args = hit
@@ -474,7 +493,7 @@ class RequestContext:
         self._cv_tokens.pop()
         _cv_request.reset(token)
         if outermost and self._owns_request:
-            self.request.environ["werkzeug.request"] = None
+            self.request._end_environ()
         return popped
 
     def _check_popped(self, popped: t.Any) -> None:

@@ -53,10 +53,10 @@ from werkzeug.routing import RequestRedirect, RoutingException, Rule, WebsocketM
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import typing as ft
+from .concurrency import RequestWorker, run_in_worker
 from .concurrency import async_to_sync as _async_to_sync
-from .concurrency import run_in_worker
 from .ctx import _sentinel
-from .globals import _cv_request, request, request_ctx
+from .globals import _cv_app, _cv_request, request, request_ctx
 from .json.provider import DefaultJSONProvider
 from .logging import create_logger
 from .output import PlainOutput, sends_plainly, text_content_type
@@ -215,6 +215,8 @@ class Lifecycle(Scaffold):
     #: Whether the class also keeps the error handling the plain lane's 404
     #: stands in for.
     _plain_error_lane_class: bool = True
+    #: Whether the class overrides a teardown step.
+    _overrides_teardown: bool = False
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -225,6 +227,9 @@ class Lifecycle(Scaffold):
         )
         cls._plain_lane_class = keeps_members(cls, Lifecycle, _LANE_METHODS)
         cls._plain_error_lane_class = keeps_members(cls, Lifecycle, _LANE_ERROR_METHODS)
+        cls._overrides_teardown = not cls._overridden_steps.isdisjoint(
+            ("do_teardown_request", "do_teardown_appcontext")
+        )
 
     @property
     def logger(self) -> logging.Logger:
@@ -298,11 +303,25 @@ class Lifecycle(Scaffold):
 
     def _tears_down_nothing(self) -> bool:
         """Whether popping the bound request context and the application
-        context it pushed runs no teardown function and no signal receiver."""
-        return not (
-            self._has_teardown("do_teardown_request", None)
-            or self._has_teardown("do_teardown_appcontext", None)
-        )
+        context it pushed runs no teardown function and no signal receiver:
+        :meth:`_has_teardown` is false for both teardown steps.
+
+        PERF: asked at every request's end, so the two steps' checks
+        (their overrides and the conditions of their shortcuts) are made in
+        one pass here, in the same order.
+        """
+        if (
+            self._overrides_teardown
+            or request_tearing_down.receivers
+            or self.teardown_appcontext_funcs
+            or appcontext_tearing_down.receivers
+        ):
+            return False
+        instance = self.__dict__
+        if "do_teardown_request" in instance or "do_teardown_appcontext" in instance:
+            return False
+        funcs = self.teardown_request_funcs
+        return not (funcs and _has_hooks(funcs, _cv_request.get().request))
 
     def _run_steps(self, steps: Steps) -> t.Any:
         """The synchronous driver: make each call the steps ask for, through
@@ -329,8 +348,18 @@ class Lifecycle(Scaffold):
         :attr:`sync_worker_count` at once) with the current context copied,
         so it may block without stalling the event loop. Override it to run
         some callables inline, for example cheap hooks.
+
+        While an application context is bound (as for every request), its
+        calls are pinned to one thread, the context's
+        :attr:`~demijohn.ctx.AppContext.worker`.
         """
-        return await run_in_worker(self, func, *args)
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None:
+            return await run_in_worker(self, func, *args)
+        worker = app_ctx.worker
+        if worker is None:
+            worker = app_ctx.worker = RequestWorker()
+        return await run_in_worker(self, func, *args, pin=worker)
 
     # -- the plain lane ----------------------------------------------------
     #
@@ -383,7 +412,10 @@ class Lifecycle(Scaffold):
             # method is read as request.method gives it, without building
             # the attribute.
             getattr(rule, "provide_automatic_options", False)
-            and req.environ.get("REQUEST_METHOD", "GET").upper() == "OPTIONS"
+            and (
+                (req._known_environ or req.environ).get("REQUEST_METHOD") or "GET"
+            ).upper()
+            == "OPTIONS"
         ):
             return None
         self._got_first_request = True
@@ -426,7 +458,7 @@ class Lifecycle(Scaffold):
         no ``after_request`` or ``after_this_request`` function, no
         :data:`~demijohn.signals.request_finished` receiver, no session to
         save."""
-        cookies = ctx.request.environ.get("HTTP_COOKIE")
+        cookies = (ctx.request._known_environ or ctx.request.environ).get("HTTP_COOKIE")
         return not (
             ctx._after_request_functions
             or ctx._session is not None
@@ -477,19 +509,10 @@ class Lifecycle(Scaffold):
         check_header_fields(response)
         return response
 
-    def _plain_lane_steps(self, ctx: t.Any) -> Steps | None:
-        """:meth:`full_dispatch_request` through the plain lane, as steps for
-        either driver, or ``None`` when the request cannot take it."""
-        target = self._plain_lane_view(ctx)
-        if target is None:
-            return None
-        if type(target) is PlainOutput:
-            return _Finished(target)  # type: ignore[return-value]
-        return self._plain_dispatch_steps(ctx, *target)
-
     def _dispatch_plainly(self, ctx: t.Any) -> Response | PlainOutput | None:
-        """The WSGI edge's form of :meth:`_plain_lane_steps`: the same steps,
-        run directly, or ``None`` when the request cannot take the lane.
+        """:meth:`full_dispatch_request` through the plain lane, for the WSGI
+        edge, or ``None`` when the request cannot take the lane. Its ASGI
+        form is :func:`demijohn.asgi.dispatch_plainly`.
 
         PERF: a view called directly instead of through a step generator
         and the sync driver saves a tenth of a minimal request. What the two
@@ -519,24 +542,6 @@ class Lifecycle(Scaffold):
             if response is not None:
                 return response
         return t.cast(Response, self._run_steps(self._steps("finalize_request", rv)))
-
-    def _plain_dispatch_steps(
-        self, ctx: t.Any, view: t.Callable[..., t.Any] | None, view_args: t.Any
-    ) -> Steps:
-        try:
-            if view is None:
-                rv = yield from self._steps("preprocess_request")
-                if rv is None:
-                    rv = yield from self._steps("dispatch_request")
-            else:
-                rv = yield view, (), view_args
-        except Exception as e:
-            rv = yield from self._steps("handle_user_exception", e)
-        else:
-            response = self._plain_lane_response(ctx, rv)
-            if response is not None:
-                return response
-        return (yield from self._steps("finalize_request", rv))
 
     # -- the steps -----------------------------------------------------------
 
@@ -825,8 +830,8 @@ class Lifecycle(Scaffold):
         """
         interface = self.session_interface
         cookie_name = self.config["SESSION_COOKIE_NAME"]
-        if not ctx.session_opened and cookie_name not in ctx.request.environ.get(
-            "HTTP_COOKIE", ""
+        if not ctx.session_opened and cookie_name not in (
+            (ctx.request._known_environ or ctx.request.environ).get("HTTP_COOKIE") or ""
         ):
             return
         session_ = ctx._get_session()

@@ -179,6 +179,57 @@ class _ReadFromEnviron:
         return value
 
 
+class EnvironSource(t.Protocol):
+    """What a request's environ is built from when it is built on first use
+    (the ASGI edge's :class:`~demijohn.asgi_environ.ScopeEnviron`)."""
+
+    #: The value of each of :data:`KNOWN_ENVIRON_KEYS` (and maybe more keys)
+    #: the built environ will hold, ``None`` for a missing key.
+    known: dict[str, t.Any]
+    #: Set when the request ended before its environ was built.
+    ended: bool
+
+    def build(self) -> WSGIEnvironment:
+        """Build the environ."""
+
+
+class _EnvironOnFirstUse:
+    """:attr:`Request.environ` of a request whose environ is built on first
+    use (see :meth:`Request._with_environ_source`).
+
+    A request made the usual way stores its environ on the instance, which
+    this descriptor (defining no ``__set__``) then never sees: reading
+    ``request.environ`` stays a plain attribute read.
+    """
+
+    def __get__(self, request: t.Any, owner: type | None = None) -> t.Any:
+        if request is None:
+            return self
+        source = request.__dict__.get("_environ_source")
+        if source is None:
+            raise AttributeError("environ")
+        environ = request.__dict__["environ"] = source.build()
+        # From now on the environ is the one source of every value.
+        request._known_environ = None
+        if not request.shallow:
+            environ["werkzeug.request"] = None if source.ended else request
+        return environ
+
+
+#: The environ keys the request path reads before any application code
+#: runs, which an :class:`EnvironSource` knows without building the environ.
+KNOWN_ENVIRON_KEYS = frozenset(
+    {
+        "REQUEST_METHOD",
+        "PATH_INFO",
+        "wsgi.url_scheme",
+        "HTTP_COOKIE",
+        "HTTP_UPGRADE",
+        "werkzeug.debug.preserve_context",
+    }
+)
+
+
 def decode_wsgi_text(value: str) -> str:
     """Undo :pep:`3333`'s latin-1 transport of a path or query string: the
     bytes are read as UTF-8, with invalid bytes replaced, as Werkzeug reads
@@ -253,6 +304,52 @@ class Request(RequestBase):
         self.shallow = shallow
         if populate_request and not shallow:
             environ["werkzeug.request"] = self
+
+    if t.TYPE_CHECKING:
+        environ: WSGIEnvironment
+    else:
+        #: The WSGI environ. Under ASGI it is built from the scope the first
+        #: time it is read (see :mod:`demijohn.asgi_environ`); from then on
+        #: it is the one source of every value, as under WSGI.
+        environ = _EnvironOnFirstUse()
+
+    # The source of an environ built on first use, and, until it is built,
+    # the values the source knows. Code reading KNOWN_ENVIRON_KEYS before
+    # any application code runs reads them from
+    # ``request._known_environ or request.environ`` to leave it unbuilt.
+    _environ_source: EnvironSource | None = None
+    _known_environ: dict[str, t.Any] | None = None
+
+    @classmethod
+    def _with_environ_source(cls, source: EnvironSource) -> Request:
+        """A request whose environ ``source`` builds when it is first read.
+
+        Only for classes that keep this class's constructor and
+        :attr:`environ` (see :attr:`_lazy_environ`).
+        """
+        request = cls.__new__(cls)
+        request._environ_source = source
+        request._known_environ = source.known
+        request.shallow = False
+        return request
+
+    #: Whether requests of this class may be made with
+    #: :meth:`_with_environ_source`: the class keeps this class's constructor
+    #: and :attr:`environ`, so no code of its own expects the environ when
+    #: the request is made. Computed when a subclass is created.
+    _lazy_environ: bool = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._lazy_environ = keeps_members(cls, Request, ("__init__", "environ"))
+
+    def _end_environ(self) -> None:
+        """Set the environ's ``werkzeug.request`` to ``None`` when the request
+        context ends, as Werkzeug's environ of a finished request has it."""
+        if "environ" in self.__dict__:
+            self.environ["werkzeug.request"] = None
+        elif self._environ_source is not None:
+            self._environ_source.ended = True
 
     method = _ReadFromEnviron(_environ_method)
     scheme = _ReadFromEnviron(_environ_scheme)
