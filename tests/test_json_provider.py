@@ -11,6 +11,8 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -548,6 +550,52 @@ def test_dumps_gives_json_dumps_text_for_every_option_combination(app: t.Any) ->
             },
         )
         assert provider.dumps(value, **dict(options)) == expected
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    value=json_values,
+    ensure_ascii=st.booleans(),
+    sort_keys=st.booleans(),
+    separators=st.sampled_from([None, (",", ":"), (", ", ": ")]),
+)
+def test_dumps_gives_json_dumps_text_for_any_value(
+    value: t.Any,
+    ensure_ascii: bool,
+    sort_keys: bool,
+    separators: tuple[str, str] | None,
+) -> None:
+    provider = DefaultJSONProvider(new_stub_app())
+    options = {
+        "ensure_ascii": ensure_ascii,
+        "sort_keys": sort_keys,
+        "separators": separators,
+    }
+    expected = json.dumps(value, default=provider.default, **options)  # type: ignore[arg-type]
+    assert provider.dumps(value, **options) == expected
+
+
+def test_dumps_reports_a_circular_reference_every_time(app: t.Any) -> None:
+    loop: list[t.Any] = []
+    loop.append(loop)
+    for _ in range(2):  # the second call must not see the first's state
+        with pytest.raises(ValueError, match="Circular reference"):
+            app.json.dumps({"loop": loop})
+    shared = [1, 2]
+    assert app.json.dumps({"a": shared, "b": shared}) == '{"a": [1, 2], "b": [1, 2]}'
 
 
 def test_dumps_still_raises_for_a_value_it_cannot_serialize(app: t.Any) -> None:
