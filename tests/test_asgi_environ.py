@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import typing as t
 
 import pytest
@@ -303,3 +304,36 @@ def test_a_session_cookie_in_a_repeated_cookie_header_is_refreshed(
     refreshed = [v for k, v in sent[0]["headers"] if k == b"set-cookie"]
     assert len(refreshed) == 1
     assert refreshed[0].startswith(b"session=")
+
+
+def test_headers_given_as_an_iterator_are_all_seen(app: Demijohn) -> None:
+    @app.route("/")
+    def index() -> dict[str, t.Any]:
+        return {"answer": request.headers.get("X-Answer"), "cookies": request.cookies}
+
+    scope = http_scope(
+        "/",
+        headers=iter([(b"x-answer", b"42"), (b"cookie", b"a=1")]),
+    )
+    sent = serve(app, scope)
+    assert sent[0]["status"] == 200
+    assert json.loads(sent[1]["body"]) == {"answer": "42", "cookies": {"a": "1"}}
+
+
+def test_an_environ_assigned_to_the_request_leaves_the_servers_alone(
+    app: Demijohn, client: DemijohnClient
+) -> None:
+    # As under WSGI, where the server keeps the environ it made: replacing
+    # request.environ (unlike changing it in place) does not change how the
+    # response is sent, while the request itself reads the new one.
+    @app.before_request
+    def replace_environ() -> None:
+        request.environ = dict(request.environ, REQUEST_METHOD="HEAD")
+
+    @app.route("/")
+    def index() -> str:
+        return request.environ["REQUEST_METHOD"]
+
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.data == b"HEAD"

@@ -187,6 +187,11 @@ class ASGIHTTPConnection:
         The request's synchronous code is pinned to one worker thread (see
         :class:`~demijohn.concurrency.RequestWorker`).
         """
+        headers = self.scope.get("headers")
+        if headers is not None and type(headers) is not list:
+            # Any iterable will do for a server; the environ and the header
+            # table each read the headers, so an iterator is listed once.
+            self.scope["headers"] = list(headers)
         self.headers = header_table(self.scope)
         try:
             body = await self.read_body(receive)
@@ -295,7 +300,6 @@ class ASGIHTTPConnection:
         and send the response."""
         app = self.app
         ctx = app._request_context_from(source)
-        request = ctx.request
         error: BaseException | None = None
         ctx.push()
         try:
@@ -314,21 +318,15 @@ class ASGIHTTPConnection:
                 error = e
                 response = await run_steps_async(app, app._steps("handle_exception", e))
             if type(response) is PlainOutput:
-                await send_plain_output(
-                    send,
-                    response,
-                    (request._known_environ or request.environ)["REQUEST_METHOD"],
-                )
+                await send_plain_output(send, response, source.get("REQUEST_METHOD"))
             else:
-                await self.send_response(response, request.environ, send)
+                await self.send_response(response, source.build(), send)
         except BaseException as e:
             if error is None:
                 error = e
             raise
         finally:
-            preserve = (request._known_environ or request.environ).get(
-                "werkzeug.debug.preserve_context"
-            )
+            preserve = source.get("werkzeug.debug.preserve_context")
             if preserve is not None:
                 preserve(_cv_app.get())
                 preserve(_cv_request.get())

@@ -212,7 +212,7 @@ class ScopeEnviron:
     :param headers: The scope's :func:`header_table`.
     """
 
-    __slots__ = ("scope", "body", "content_length", "known", "ended")
+    __slots__ = ("scope", "body", "content_length", "known", "ended", "environ")
 
     def __init__(
         self,
@@ -255,14 +255,28 @@ class ScopeEnviron:
         extra = scope.get(EXTRA_ENVIRON_KEY)
         if extra:
             self.known.update(extra)
+        #: The environ once :meth:`build` built it: what the edge reads, as
+        #: a WSGI server reads its own environ, even if the request's
+        #: :attr:`~demijohn.wrappers.Request.environ` is replaced.
+        self.environ: WSGIEnvironment | None = None
         #: Set when the request context ended before the environ was built:
         #: the environ then holds ``None`` as ``werkzeug.request``, as the
         #: environ of an ended request does.
         self.ended = False
 
     def build(self) -> WSGIEnvironment:
-        """Build the environ (see :func:`build_environ`)."""
-        return build_environ(self.scope, self.body, self.content_length)
+        """The environ (see :func:`build_environ`), built by the first call
+        and kept as :attr:`environ`: every call returns the same dict."""
+        if self.environ is None:
+            self.environ = build_environ(self.scope, self.body, self.content_length)
+        return self.environ
+
+    def get(self, key: str) -> t.Any:
+        """``environ.get(key)``: from the built environ, or before it is
+        built from :attr:`known`, which holds the
+        :data:`~demijohn.wrappers.KNOWN_ENVIRON_KEYS`."""
+        environ = self.environ
+        return (self.known if environ is None else environ).get(key)
 
 
 __all__ = [

@@ -374,7 +374,7 @@ class RequestContext:
         if router is not None:
             # Under ASGI the environ may not be built yet; matching needs
             # none of it but these keys.
-            environ = self.request._known_environ or self.request.environ
+            environ = self.request._environ_so_far()
             # The router matches plain HTTP only, as the adapter would see
             # it; a WebSocket handshake goes to the adapter.
             if (

@@ -412,9 +412,7 @@ class Lifecycle(Scaffold):
             # method is read as request.method gives it, without building
             # the attribute.
             getattr(rule, "provide_automatic_options", False)
-            and (
-                (req._known_environ or req.environ).get("REQUEST_METHOD") or "GET"
-            ).upper()
+            and (req._environ_so_far().get("REQUEST_METHOD") or "GET").upper()
             == "OPTIONS"
         ):
             return None
@@ -458,7 +456,7 @@ class Lifecycle(Scaffold):
         no ``after_request`` or ``after_this_request`` function, no
         :data:`~demijohn.signals.request_finished` receiver, no session to
         save."""
-        cookies = (ctx.request._known_environ or ctx.request.environ).get("HTTP_COOKIE")
+        cookies = ctx.request._environ_so_far().get("HTTP_COOKIE")
         return not (
             ctx._after_request_functions
             or ctx._session is not None
@@ -831,7 +829,7 @@ class Lifecycle(Scaffold):
         interface = self.session_interface
         cookie_name = self.config["SESSION_COOKIE_NAME"]
         if not ctx.session_opened and cookie_name not in (
-            (ctx.request._known_environ or ctx.request.environ).get("HTTP_COOKIE") or ""
+            ctx.request._environ_so_far().get("HTTP_COOKIE") or ""
         ):
             return
         session_ = ctx._get_session()

@@ -190,7 +190,8 @@ class EnvironSource(t.Protocol):
     ended: bool
 
     def build(self) -> WSGIEnvironment:
-        """Build the environ."""
+        """The environ, built by the first call; later calls return the
+        same dict."""
 
 
 class _EnvironOnFirstUse:
@@ -314,11 +315,21 @@ class Request(RequestBase):
         environ = _EnvironOnFirstUse()
 
     # The source of an environ built on first use, and, until it is built,
-    # the values the source knows. Code reading KNOWN_ENVIRON_KEYS before
-    # any application code runs reads them from
-    # ``request._known_environ or request.environ`` to leave it unbuilt.
+    # the values the source knows.
     _environ_source: EnvironSource | None = None
     _known_environ: dict[str, t.Any] | None = None
+
+    def _environ_so_far(self) -> t.Mapping[str, t.Any]:
+        """The environ, or, until an environ built on first use is built,
+        the values its source knows: the request path reads
+        :data:`KNOWN_ENVIRON_KEYS` from it, with ``.get()``, to leave the
+        environ unbuilt."""
+        # Read from the instance: an environ assigned to the request wins
+        # over what the source knew.
+        return t.cast(
+            "t.Mapping[str, t.Any]",
+            self.__dict__.get("environ", self._known_environ),
+        )
 
     @classmethod
     def _with_environ_source(cls, source: EnvironSource) -> Request:
