@@ -240,6 +240,34 @@ def test_declared_length_over_the_limit_is_413_without_reading(
     assert exchange.received == 0  # not one body message was read
 
 
+@pytest.mark.parametrize(
+    ("method", "http_version", "headers", "received"),
+    [
+        # HTTP/1 framing: no Content-Length, no Transfer-Encoding, no body.
+        ("GET", "1.1", [], 0),
+        ("HEAD", "1.0", [], 0),
+        # Anything that may carry a body is read.
+        ("GET", "1.1", [(b"content-length", b"4")], 1),
+        ("GET", "1.1", [(b"transfer-encoding", b"chunked")], 1),
+        ("GET", "2", [], 1),
+        ("POST", "1.1", [], 1),
+    ],
+)
+def test_a_request_without_a_body_by_its_framing_is_not_received(
+    echo_app: Demijohn,
+    method: str,
+    http_version: str,
+    headers: list[tuple[bytes, bytes]],
+    received: int,
+) -> None:
+    scope = http_scope("/echo", method, http_version=http_version, headers=headers)
+    exchange = run(echo_app, scope, body_messages(b"body"))
+    assert exchange.status == 200
+    assert exchange.received == received
+    if received and method != "HEAD":
+        assert json.loads(exchange.body)["data"] == "body"
+
+
 def test_chunked_body_over_the_limit_stops_reading_at_the_limit(
     echo_app: Demijohn,
 ) -> None:

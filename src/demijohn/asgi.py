@@ -228,13 +228,27 @@ class ASGIHTTPConnection:
         larger than :data:`MAX_CONTENT_LENGTH` is not read any further: the
         body is then a stream whose reading raises 413, so reading
         ``request.data`` or ``request.form`` raises 413 in the view, through
-        the application's error handlers, exactly as under WSGI.
+        the application's error handlers, exactly as under WSGI. An HTTP/1
+        ``GET`` or ``HEAD`` request with neither ``Content-Length`` nor
+        ``Transfer-Encoding`` has no body, and no message is received for it.
 
         :raises MalformedBody: if the body does not have the length its
             ``Content-Length`` header declares.
         """
+        scope = self.scope
+        headers = self.headers
+        declared = _declared_length(scope, headers)
+        if (
+            declared is None
+            and headers is not None
+            and b"transfer-encoding" not in headers
+            and scope.get("method") in _BODILESS_METHODS
+            and scope.get("http_version") in _HTTP_1
+        ):
+            # PERF: an HTTP/1 GET or HEAD request framed with neither header
+            # has no body (RFC 9112, section 6.3), so no message is awaited.
+            return io.BytesIO(), None
         limit: int | None = self.app.config["MAX_CONTENT_LENGTH"]
-        declared = _declared_length(self.scope, self.headers)
         if limit is not None and declared is not None and declared > limit:
             return _body_too_large(), declared
         message = await receive()
@@ -465,6 +479,12 @@ class _BodyTooLarge(io.RawIOBase):
 def _body_too_large() -> t.IO[bytes]:
     # A raw stream is all Werkzeug needs; typeshed does not count it as IO.
     return t.cast("t.IO[bytes]", _BodyTooLarge())
+
+
+# The requests read_body answers without receiving a message when their
+# headers declare no body.
+_BODILESS_METHODS = frozenset({"GET", "HEAD"})
+_HTTP_1 = frozenset({"1.0", "1.1"})
 
 
 def _declared_length(scope: Scope, headers: dict[bytes, bytes] | None) -> int | None:

@@ -326,10 +326,10 @@ class Request(RequestBase):
         environ unbuilt."""
         # Read from the instance: an environ assigned to the request wins
         # over what the source knew.
-        return t.cast(
-            "t.Mapping[str, t.Any]",
-            self.__dict__.get("environ", self._known_environ),
+        environ: t.Mapping[str, t.Any] = self.__dict__.get(  # type: ignore[assignment]
+            "environ", self._known_environ
         )
+        return environ
 
     @classmethod
     def _with_environ_source(cls, source: EnvironSource) -> Request:
