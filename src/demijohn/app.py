@@ -712,7 +712,12 @@ class Demijohn(Lifespan):
         this attribute to apply ASGI middleware
         (``app.asgi_app = Middleware(app.asgi_app)``).
         """
-        await serve_asgi(self, scope, receive, send)
+        if scope["type"] == "http":
+            # PERF: what serve_asgi would do for the common case, without
+            # one more coroutine per request.
+            await self.asgi_http_class(self, scope)(receive, send)
+        else:
+            await serve_asgi(self, scope, receive, send)
 
     # -- contexts ----------------------------------------------------------
 

@@ -193,14 +193,20 @@ class ASGIHTTPConnection:
             # table each read the headers, so an iterator is listed once.
             self.scope["headers"] = list(headers)
         self.headers = header_table(self.scope)
-        try:
-            body = await self.read_body(receive)
-        except MalformedBody as e:
-            await send_plain_response(send, 400, str(e))
-            return
-        if body is None:
-            return  # the client disconnected before sending its body
-        stream, length = body
+        stream: t.IO[bytes]
+        length: int | None
+        if self._has_no_body():
+            # PERF: no coroutine for the common bodiless request.
+            stream, length = io.BytesIO(), None
+        else:
+            try:
+                body = await self.read_body(receive)
+            except MalformedBody as e:
+                await send_plain_response(send, 400, str(e))
+                return
+            if body is None:
+                return  # the client disconnected before sending its body
+            stream, length = body
         try:
             await self.handle(
                 ScopeEnviron(self.scope, stream, length, self.headers),
@@ -235,19 +241,9 @@ class ASGIHTTPConnection:
         :raises MalformedBody: if the body does not have the length its
             ``Content-Length`` header declares.
         """
-        scope = self.scope
-        headers = self.headers
-        declared = _declared_length(scope, headers)
-        if (
-            declared is None
-            and headers is not None
-            and b"transfer-encoding" not in headers
-            and scope.get("method") in _BODILESS_METHODS
-            and scope.get("http_version") in _HTTP_1
-        ):
-            # PERF: an HTTP/1 GET or HEAD request framed with neither header
-            # has no body (RFC 9112, section 6.3), so no message is awaited.
+        if self._has_no_body():
             return io.BytesIO(), None
+        declared = _declared_length(self.scope, self.headers)
         limit: int | None = self.app.config["MAX_CONTENT_LENGTH"]
         if limit is not None and declared is not None and declared > limit:
             return _body_too_large(), declared
@@ -261,6 +257,21 @@ class ASGIHTTPConnection:
                     raise _length_mismatch(size, declared)
                 return io.BytesIO(data), (None if declared == size else size)
         return await self._read_messages(receive, message, limit, declared)
+
+    def _has_no_body(self) -> bool:
+        """Whether the request is an HTTP/1 ``GET`` or ``HEAD`` whose headers
+        declare no body: with neither ``Content-Length`` nor
+        ``Transfer-Encoding`` it has none (RFC 9112, section 6.3), so no
+        message need be received."""
+        headers = self.headers
+        scope = self.scope
+        return (
+            headers is not None
+            and b"content-length" not in headers
+            and b"transfer-encoding" not in headers
+            and scope.get("method") in _BODILESS_METHODS
+            and scope.get("http_version") in _HTTP_1
+        )
 
     async def _read_messages(
         self,

@@ -451,11 +451,12 @@ class RequestContext:
         PERF: most requests register no teardown, and driving the pop steps
         through a step driver costs more than the unbinding itself.
         """
-        if len(self._cv_tokens) != 1 or self._streams_open:
+        tokens = self._cv_tokens
+        if len(tokens) != 1 or self._streams_open:
             return False
         if not self.app._tears_down_nothing():
             return False
-        token, app_ctx = self._cv_tokens[-1]
+        token, app_ctx = tokens[0]
         try:
             if self._owns_request:
                 self.request.close()
@@ -463,7 +464,8 @@ class RequestContext:
             popped = self._unbind(token, outermost=True)
             if app_ctx is not None:
                 app_ctx._unbind()
-        self._check_popped(popped)
+        if popped is not self:
+            self._check_popped(popped)
         return True
 
     def _pop_steps(self, exc: BaseException | None) -> Steps:
