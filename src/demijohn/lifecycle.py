@@ -59,7 +59,7 @@ from .ctx import _sentinel
 from .globals import _cv_app, _cv_request, request, request_ctx
 from .json.provider import DefaultJSONProvider
 from .logging import create_logger
-from .output import PlainOutput, sends_plainly, text_content_type
+from .output import PlainOutput, plain_output, sends_plainly, text_content_type
 from .overrides import keeps_members
 from .scaffold import Scaffold
 from .sessions import SecureCookieSessionInterface, SessionInterface
@@ -416,7 +416,8 @@ class Lifecycle(Scaffold):
             == "OPTIONS"
         ):
             return None
-        self._got_first_request = True
+        if not self._got_first_request:
+            self._got_first_request = True
         if hooked:
             return _HOOKED
         return self.view_functions[rule.endpoint], req.view_args
@@ -444,11 +445,12 @@ class Lifecycle(Scaffold):
             or not sends_plainly(self.response_class)
         ):
             return None
-        self._got_first_request = True
+        if not self._got_first_request:
+            self._got_first_request = True
         if _NOT_FOUND_PAGE is None:
             _NOT_FOUND_PAGE = e.get_body().encode()
-        return PlainOutput(
-            "404 NOT FOUND", text_content_type("text/html"), _NOT_FOUND_PAGE
+        return plain_output(
+            ("404 NOT FOUND", text_content_type("text/html"), _NOT_FOUND_PAGE)
         )
 
     def _response_unobserved(self, ctx: t.Any) -> bool:
@@ -490,18 +492,22 @@ class Lifecycle(Scaffold):
         if kind is str or kind is bytes:
             mimetype = response_class.default_mimetype
             if mimetype is not None and sends_plainly(response_class):
-                return PlainOutput(
-                    "200 OK",
-                    text_content_type(mimetype),
-                    rv.encode() if kind is str else rv,
+                return plain_output(
+                    (
+                        "200 OK",
+                        text_content_type(mimetype),
+                        rv.encode() if kind is str else rv,
+                    )
                 )
         elif kind is dict:
             provider = self.json
             if type(provider) is DefaultJSONProvider and sends_plainly(response_class):
-                return PlainOutput(
-                    "200 OK",
-                    text_content_type(provider.mimetype),
-                    provider._response_text(rv).encode(),
+                return plain_output(
+                    (
+                        "200 OK",
+                        text_content_type(provider.mimetype),
+                        provider._response_text(rv).encode(),
+                    )
                 )
         response = self.make_response(rv)
         check_header_fields(response)
