@@ -386,7 +386,8 @@ class RequestContext:
                     path = "/"
                 elif not path.isascii():  # PERF: decode_wsgi_text's own test
                     path = decode_wsgi_text(path)
-                hit = router.match(path, environ["REQUEST_METHOD"].upper())
+                # request.method: the environ's, as Werkzeug reads it.
+                hit = router.match(path, self.request.method)
                 if hit is not None:
                     self.request.url_rule, self.request.view_args = hit
                     return

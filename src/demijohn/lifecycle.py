@@ -408,12 +408,9 @@ class Lifecycle(Scaffold):
         if rule is None:
             return None if hooked else self._plain_not_found(ctx)
         if rule.websocket or (
-            # A Rule added to url_map directly has no such attribute; the
-            # method is read as request.method gives it, without building
-            # the attribute.
+            # A Rule added to url_map directly has no such attribute.
             getattr(rule, "provide_automatic_options", False)
-            and (req._environ_so_far().get("REQUEST_METHOD") or "GET").upper()
-            == "OPTIONS"
+            and req.method == "OPTIONS"
         ):
             return None
         if not self._got_first_request:
