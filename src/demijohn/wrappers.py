@@ -290,7 +290,9 @@ class Request(RequestBase):
     :attr:`path`, :attr:`query_string`, :attr:`headers` and
     :attr:`remote_addr` hold the same values as Werkzeug's, but each is read
     from :attr:`environ` when first used rather than when the request is
-    created.
+    created (except :attr:`method` of an ASGI request, set when it is
+    made). Under ASGI, :attr:`environ` itself is built from the scope when
+    first read.
     """
 
     def __init__(
