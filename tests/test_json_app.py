@@ -216,6 +216,42 @@ def test_compact_true_wins_over_debug(app: Demijohn, make_client: MakeClient) ->
     assert make_client(app).get("/").data == b"[1,2]\n"
 
 
+def test_an_overridden_dumps_makes_the_response_body(
+    make_client: MakeClient,
+) -> None:
+    class Provider(DefaultJSONProvider):
+        def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+            return "wrapped:" + super().dumps(obj, **kwargs)
+
+    application = make_app(Provider)
+    application.add_url_rule("/dict", "dict", lambda: {"a": 1})
+    application.add_url_rule("/jsonify", "jsonify", lambda: jsonify(b=2))
+    client = make_client(application)
+    assert client.get("/dict").data == b'wrapped:{"a":1}\n'
+    assert client.get("/jsonify").data == b'wrapped:{"b":2}\n'
+
+
+@pytest.mark.parametrize(
+    ("compact", "debug", "body"),
+    [
+        (None, False, b'{"a":[1,2]}\n'),
+        (None, True, b'{\n  "a": [\n    1,\n    2\n  ]\n}\n'),
+        (False, False, b'{\n  "a": [\n    1,\n    2\n  ]\n}\n'),
+        (True, True, b'{"a":[1,2]}\n'),
+        # Any value other than True, False and None counts as compact, as
+        # it does for dumps() called with the layout options.
+        (1, True, b'{"a":[1,2]}\n'),
+    ],
+)
+def test_response_layout_follows_compact_and_debug(
+    app: Demijohn, make_client: MakeClient, compact: t.Any, debug: bool, body: bytes
+) -> None:
+    app.debug = debug
+    t.cast(DefaultJSONProvider, app.json).compact = compact
+    app.add_url_rule("/", "index", lambda: {"a": [1, 2]})
+    assert make_client(app).get("/").data == body
+
+
 def test_custom_provider_class(make_client: MakeClient) -> None:
     class Provider(JSONProvider):
         def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:

@@ -365,6 +365,26 @@ class DefaultJSONProvider(JSONProvider):
 
     def _response_text(self, obj: t.Any) -> str:
         """The body :meth:`response` sends for ``obj``."""
+        cls = type(self)
+        if (
+            cls.dumps is DefaultJSONProvider.dumps
+            and cls._layout_options is DefaultJSONProvider._layout_options
+        ):
+            # PERF: what dumps() does with the layout options, without
+            # building and unpacking their keyword arguments.
+            pretty = self.compact is False or (self.compact is None and self._app.debug)
+            try:
+                encode = _encoder(
+                    self.default,
+                    self.ensure_ascii,
+                    self.sort_keys,
+                    None if pretty else (",", ":"),
+                    2 if pretty else None,
+                )
+            except TypeError:
+                pass  # an unhashable option value: dumps() handles it
+            else:
+                return f"{encode(obj)}\n"
         return f"{self.dumps(obj, **self._layout_options())}\n"
 
     def _layout_options(self) -> dict[str, t.Any]:
