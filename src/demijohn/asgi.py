@@ -343,10 +343,7 @@ class ASGIHTTPConnection:
                 error = e
                 response = await run_steps_async(app, app._steps("handle_exception", e))
             if type(response) is PlainOutput:
-                # ScopeEnviron.get(), inlined: the built environ, or the known
-                # values before it is built.
-                method = (source.environ or source.known)["REQUEST_METHOD"]
-                await send_plain_output(send, response, method)
+                await send_plain_output(send, response, source.get("REQUEST_METHOD"))
             else:
                 await self.send_response(response, source.build(), send)
         except BaseException as e:
@@ -354,9 +351,7 @@ class ASGIHTTPConnection:
                 error = e
             raise
         finally:
-            preserve = (source.environ or source.known).get(
-                "werkzeug.debug.preserve_context"
-            )
+            preserve = source.get("werkzeug.debug.preserve_context")
             if preserve is not None:
                 preserve(_cv_app.get())
                 preserve(_cv_request.get())

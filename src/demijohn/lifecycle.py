@@ -308,7 +308,7 @@ class Lifecycle(Scaffold):
 
         PERF: asked at every request's end, so the two steps' checks
         (their overrides and the conditions of their shortcuts) are made in
-        one pass here, in the same order.
+        one pass here; they must stay those of ``_has_teardown``.
         """
         if (
             self._overrides_teardown
