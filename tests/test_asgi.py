@@ -268,6 +268,23 @@ def test_a_request_without_a_body_by_its_framing_is_not_received(
         assert json.loads(exchange.body)["data"] == "body"
 
 
+def test_an_overridden_read_body_serves_bodiless_requests_too(app: Demijohn) -> None:
+    from demijohn.asgi import ASGIHTTPConnection
+
+    seen: list[str] = []
+
+    class CountingConnection(ASGIHTTPConnection):
+        async def read_body(self, receive: t.Any) -> t.Any:
+            seen.append(self.scope["method"])
+            return await super().read_body(receive)
+
+    app.asgi_http_class = CountingConnection
+    app.add_url_rule("/", "index", lambda: "ok")
+    exchange = run(app, http_scope("/"), body_messages(b""))
+    assert (exchange.body, exchange.received) == (b"ok", 0)
+    assert seen == ["GET"]
+
+
 def test_chunked_body_over_the_limit_stops_reading_at_the_limit(
     echo_app: Demijohn,
 ) -> None:

@@ -193,20 +193,14 @@ class ASGIHTTPConnection:
             # table each read the headers, so an iterator is listed once.
             self.scope["headers"] = list(headers)
         self.headers = header_table(self.scope)
-        stream: t.IO[bytes]
-        length: int | None
-        if self._has_no_body():
-            # PERF: no coroutine for the common bodiless request.
-            stream, length = io.BytesIO(), None
-        else:
-            try:
-                body = await self.read_body(receive)
-            except MalformedBody as e:
-                await send_plain_response(send, 400, str(e))
-                return
-            if body is None:
-                return  # the client disconnected before sending its body
-            stream, length = body
+        try:
+            body = await self.read_body(receive)
+        except MalformedBody as e:
+            await send_plain_response(send, 400, str(e))
+            return
+        if body is None:
+            return  # the client disconnected before sending its body
+        stream, length = body
         try:
             await self.handle(
                 ScopeEnviron(self.scope, stream, length, self.headers),
