@@ -306,22 +306,19 @@ class Lifecycle(Scaffold):
         context it pushed runs no teardown function and no signal receiver:
         :meth:`_has_teardown` is false for both teardown steps.
 
-        PERF: asked at every request's end, so the two steps' checks
-        (their overrides and the conditions of their shortcuts) are made in
-        one pass here; they must stay those of ``_has_teardown``.
+        PERF: asked at every request's end; the same checks as two
+        ``_has_teardown`` calls, with the overrides of both steps looked up
+        in one go.
         """
-        if (
-            self._overrides_teardown
-            or request_tearing_down.receivers
-            or self.teardown_appcontext_funcs
-            or appcontext_tearing_down.receivers
-        ):
+        if self._overrides_teardown:
             return False
         instance = self.__dict__
         if "do_teardown_request" in instance or "do_teardown_appcontext" in instance:
             return False
-        funcs = self.teardown_request_funcs
-        return not (funcs and _has_hooks(funcs, _cv_request.get().request))
+        return (
+            self._shortcut_teardown_request(None) is not None
+            and self._shortcut_teardown_appcontext(None) is not None
+        )
 
     def _run_steps(self, steps: Steps) -> t.Any:
         """The synchronous driver: make each call the steps ask for, through

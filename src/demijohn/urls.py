@@ -25,6 +25,7 @@ from werkzeug.wsgi import get_host
 
 from .globals import _cv_app, _cv_request
 from .lifecycle import Lifecycle
+from .overrides import keeps_members
 from .routing import FastRouter, build_router
 from .wrappers import Request, decode_wsgi_text
 
@@ -89,8 +90,8 @@ class URLBuilding(Lifecycle):
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._builtin_url_adapter = (
-            cls.create_url_adapter is URLBuilding.create_url_adapter
+        cls._builtin_url_adapter = keeps_members(
+            cls, URLBuilding, ("create_url_adapter",)
         )
 
     def _binds_url_adapter_lazily(self) -> bool:

@@ -344,8 +344,8 @@ class Request(RequestBase):
         request._environ_source = source
         request._known_environ = source.known
         request.shallow = False
-        # As Werkzeug's constructor does, and as cheap as storing it.
-        request.method = (source.known["REQUEST_METHOD"] or "GET").upper()
+        # Set now, as Werkzeug's constructor does: as cheap as storing it.
+        request.method = _environ_method(source.known)
         return request
 
     #: Whether requests of this class may be made with
