@@ -151,7 +151,10 @@ def prepare(
         return
     probe = 20
     try:
-        driver = make_driver(cell.framework, module.app, scenario, loop)
+        app = module.app
+        if scenario.keyed:
+            app = getattr(module, "keyed_app", app)
+        driver = make_driver(cell.framework, app, scenario, loop)
         problem = check(scenario, driver.once())
         if problem is None:
             driver.run(probe)  # warm caches: templates, regexes, lazy imports

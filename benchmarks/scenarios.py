@@ -129,10 +129,25 @@ class Scenario:
     #: Send the session cookie the app set on a priming request, and
     #: require the response to set a new one.
     session: bool = False
+    #: Serve it with the framework's ``keyed_app`` (the same app with a
+    #: secret key) where its app module has one. Flask and Quart open the
+    #: session of every request once a secret key is set, whether the view
+    #: uses it or not, so the key is given only to the scenarios that are
+    #: about it; the others measure the app the way the issue's peer table
+    #: did, without one.
+    keyed: bool = False
 
 
 SCENARIOS = (
     Scenario("plaintext", "plaintext GET", "GET", "/plaintext", expect=(b"Hello",)),
+    Scenario(
+        "plaintext_keyed",
+        "plaintext GET, secret key set",
+        "GET",
+        "/plaintext",
+        expect=(b"Hello",),
+        keyed=True,
+    ),
     Scenario(
         "json",
         "JSON GET",
@@ -180,6 +195,7 @@ SCENARIOS = (
         "/session",
         expect=(b"visits=2",),
         session=True,
+        keyed=True,
     ),
     Scenario(
         "fortunes",

@@ -5,4 +5,5 @@ import demijohn
 from benchmarks.apps.flask_api import build
 
 app = build(demijohn, async_views=True)
+keyed_app = build(demijohn, async_views=True, keyed=True)
 UNSUPPORTED: dict[str, str] = {}

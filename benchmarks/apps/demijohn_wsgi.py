@@ -4,4 +4,5 @@ import demijohn
 from benchmarks.apps.flask_api import build
 
 app = build(demijohn)
+keyed_app = build(demijohn, keyed=True)
 UNSUPPORTED: dict[str, str] = {}

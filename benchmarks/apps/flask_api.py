@@ -46,14 +46,19 @@ def _route_view(number: int) -> View:
     return view
 
 
-def build(framework: ModuleType, *, async_views: bool = False) -> Any:
+def build(
+    framework: ModuleType, *, async_views: bool = False, keyed: bool = False
+) -> Any:
     """Build the benchmark app with ``framework`` (``flask`` or ``demijohn``).
 
     With ``async_views`` every view is an ``async def``, which is how an
-    ASGI app is written to match Starlette's async endpoints.
+    ASGI app is written to match Starlette's async endpoints. With ``keyed``
+    the app gets a secret key, which the session scenario needs (see
+    ``Scenario.keyed``).
     """
     app = framework.Flask(__name__, template_folder=str(TEMPLATE_DIR))
-    app.secret_key = SECRET_KEY
+    if keyed:
+        app.secret_key = SECRET_KEY
     request = framework.request
     session = framework.session
     render_template = framework.render_template

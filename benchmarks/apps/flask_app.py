@@ -5,4 +5,5 @@ import flask
 from benchmarks.apps.flask_api import build
 
 app = build(flask)
+keyed_app = build(flask, keyed=True)
 UNSUPPORTED: dict[str, str] = {}

@@ -22,18 +22,14 @@ from benchmarks.scenarios import (
     route_text,
 )
 
-app = Quart(__name__, template_folder=str(TEMPLATE_DIR))
-app.secret_key = SECRET_KEY
 UNSUPPORTED: dict[str, str] = {}
 _db = open_fortunes_db()
 
 
-@app.get("/plaintext")
 async def plaintext() -> str:
     return PLAINTEXT
 
 
-@app.get("/json")
 async def json_message() -> dict[str, str]:
     return JSON_MESSAGE
 
@@ -45,38 +41,51 @@ def _route_view(number: int) -> Callable[..., Awaitable[str]]:
     return view
 
 
-for _number in range(1, ROUTE_COUNT + 1):
-    app.add_url_rule(
-        f"/route{_number}/<int:item_id>/<name>",
-        f"route{_number}",
-        _route_view(_number),
-    )
-
-
-@app.get("/template")
 async def template() -> str:
     return await render_template("loop.html", title=LOOP_TITLE, items=LOOP_ITEMS)
 
 
-@app.post("/echo-json")
 async def echo_json() -> dict[str, Any]:
     data = await request.get_json()
     return {"echo": data["name"]}
 
 
-@app.post("/echo-form")
 async def echo_form() -> str:
     form = await request.form
     return f"echo={form[FORM_FIELD]}"
 
 
-@app.get("/session")
 async def session_visits() -> str:
     visits = session.get("visits", 0) + 1
     session["visits"] = visits
     return f"visits={visits}"
 
 
-@app.get("/fortunes")
 async def fortunes() -> str:
     return await render_template("fortunes.html", fortunes=load_fortunes(_db))
+
+
+def build(*, keyed: bool = False) -> Quart:
+    """The Quart app; ``keyed`` gives it the secret key sessions need (see
+    ``Scenario.keyed``)."""
+    app = Quart(__name__, template_folder=str(TEMPLATE_DIR))
+    if keyed:
+        app.secret_key = SECRET_KEY
+    app.get("/plaintext")(plaintext)
+    app.get("/json")(json_message)
+    for number in range(1, ROUTE_COUNT + 1):
+        app.add_url_rule(
+            f"/route{number}/<int:item_id>/<name>",
+            f"route{number}",
+            _route_view(number),
+        )
+    app.get("/template")(template)
+    app.post("/echo-json")(echo_json)
+    app.post("/echo-form")(echo_form)
+    app.get("/session")(session_visits)
+    app.get("/fortunes")(fortunes)
+    return app
+
+
+app = build()
+keyed_app = build(keyed=True)
