@@ -95,8 +95,14 @@ def path_info(scope: Scope) -> str:
     latin-1 text."""
     root_path: str = scope.get("root_path", "")
     raw_path: bytes | None = scope.get("raw_path")
-    if raw_path and not root_path and b"%" not in raw_path and b"?" not in raw_path:
-        return raw_path.decode("latin-1")  # PERF: the common case
+    if raw_path and not root_path:
+        # PERF: the common case. The test is made on the decoded text, which
+        # has the same characters: ``b"%" in raw_path`` first tries the
+        # operand as an integer, and the TypeError it raises and clears
+        # costs more than the rest of this function.
+        path = raw_path.decode("latin-1")
+        if "%" not in path and "?" not in path:
+            return path
     if raw_path:
         path_bytes = raw_path.partition(b"?")[0]
         if b"%" in path_bytes:
