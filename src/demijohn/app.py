@@ -58,6 +58,7 @@ from werkzeug.wrappers import Response as BaseResponse  # noqa: F401 - a flask.a
 from werkzeug.wsgi import ClosingIterator
 from werkzeug.wsgi import get_host as get_host
 
+from . import globals as _globals
 from . import typing as ft
 from .asgi import (
     ASGIHTTPConnection,
@@ -73,8 +74,8 @@ from .concurrency import AsyncToSyncIterator
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute, _make_timedelta
 from .ctx import AppContext, RequestContext, StreamWithContext, _AppCtxGlobals
 from .errors import InvalidArgumentsError
-from .globals import _cv_app, _cv_request, g, request, session
 from .globals import current_app as current_app
+from .globals import g, request, session
 from .globals import request_ctx as request_ctx
 from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
 from .helpers import send_from_directory as send_from_directory
@@ -100,6 +101,10 @@ if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .blueprints import Blueprint
     from .testing import DemijohnClient, DemijohnCliRunner
     from .wrappers import EnvironSource
+
+# PERF: bound by assignment, not imported (see demijohn.globals).
+_cv_app = _globals._cv_app
+_cv_request = _globals._cv_request
 
 T_shell_context_processor = t.TypeVar(
     "T_shell_context_processor", bound=ft.ShellContextProcessorCallable

@@ -21,10 +21,14 @@ from functools import update_wrapper
 
 from werkzeug.exceptions import HTTPException, NotFound
 
+from . import globals as _globals
 from . import typing as ft
-from .globals import _cv_app, _cv_request
 from .signals import appcontext_popped, appcontext_pushed
 from .wrappers import decode_wsgi_text
+
+# PERF: bound by assignment, not imported (see demijohn.globals).
+_cv_app = _globals._cv_app
+_cv_request = _globals._cv_request
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from types import TracebackType

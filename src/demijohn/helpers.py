@@ -19,12 +19,17 @@ from werkzeug.exceptions import abort as _werkzeug_abort
 from werkzeug.utils import redirect as _werkzeug_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
+from . import globals as _globals
 from .ctx import StreamWithContext
-from .globals import _cv_app, _cv_request, current_app, request, request_ctx, session
+from .globals import current_app, request, request_ctx, session
 from .signals import message_flashed
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .wrappers import Response
+
+# PERF: bound by assignment, not imported (see demijohn.globals).
+_cv_app = _globals._cv_app
+_cv_request = _globals._cv_request
 
 
 def get_debug_flag() -> bool:

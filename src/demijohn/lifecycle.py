@@ -52,11 +52,12 @@ from werkzeug.exceptions import (
 from werkzeug.routing import RequestRedirect, RoutingException, Rule, WebsocketMismatch
 from werkzeug.wrappers import Response as BaseResponse
 
+from . import globals as _globals
 from . import typing as ft
 from .concurrency import RequestWorker, run_in_worker
 from .concurrency import async_to_sync as _async_to_sync
 from .ctx import _sentinel
-from .globals import _cv_app, _cv_request, request, request_ctx
+from .globals import request, request_ctx
 from .json.provider import DefaultJSONProvider
 from .logging import create_logger
 from .output import PlainOutput, plain_output, sends_plainly, text_content_type
@@ -75,6 +76,10 @@ from .wrappers import Response, check_header_fields
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .config import Config
     from .json.provider import JSONProvider
+
+# PERF: bound by assignment, not imported (see demijohn.globals).
+_cv_app = _globals._cv_app
+_cv_request = _globals._cv_request
 
 #: One call a step generator asks its driver to make: the callable, its
 #: positional arguments and its keyword arguments.

@@ -21,7 +21,8 @@ from jinja2 import (
 from jinja2 import Environment as BaseEnvironment
 from jinja2.runtime import Context, new_context
 
-from .globals import _cv_app, _cv_request, current_app
+from . import globals as _globals
+from .globals import current_app
 from .globals import request as request
 from .helpers import stream_with_context
 from .signals import before_render_template, template_rendered
@@ -29,6 +30,10 @@ from .signals import before_render_template, template_rendered
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .app import Demijohn
     from .scaffold import Scaffold
+
+# PERF: bound by assignment, not imported (see demijohn.globals).
+_cv_app = _globals._cv_app
+_cv_request = _globals._cv_request
 
 _Source = tuple[str, str | None, t.Callable[[], bool] | None]
 

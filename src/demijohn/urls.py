@@ -23,7 +23,7 @@ from werkzeug.utils import redirect as _redirect
 from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_host
 
-from .globals import _cv_app, _cv_request
+from . import globals as _globals
 from .lifecycle import Lifecycle
 from .overrides import keeps_members
 from .routing import FastRouter, build_router
@@ -31,6 +31,10 @@ from .wrappers import Request, decode_wsgi_text
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import WSGIEnvironment
+
+# PERF: bound by assignment, not imported (see demijohn.globals).
+_cv_app = _globals._cv_app
+_cv_request = _globals._cv_request
 
 # Characters a URL fragment may hold unescaped (RFC 3986), kept as given so
 # an anchor like "a&b=c" survives ``url_for(..., _anchor=...)``.

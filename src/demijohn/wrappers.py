@@ -33,8 +33,8 @@ from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
 from werkzeug.wsgi import LimitedStream, get_content_length, get_input_stream
 
+from . import globals as _globals
 from . import json
-from .globals import _cv_app
 from .globals import current_app as current_app
 from .output import sends_plainly, text_content_type
 from .overrides import keeps_members
@@ -42,6 +42,9 @@ from .overrides import keeps_members
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
     from werkzeug.routing import Rule
+
+# PERF: bound by assignment, not imported (see demijohn.globals).
+_cv_app = _globals._cv_app
 
 
 # Werkzeug keeps a Headers object's items in ``_list``; the fast text

@@ -13,12 +13,16 @@ from __future__ import annotations
 import json as _json
 import typing as t
 
-from ..globals import _cv_app, current_app
+from .. import globals as _globals
+from ..globals import current_app
 from .provider import _default
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from ..wrappers import Response
     from .provider import JSONProvider
+
+# PERF: bound by assignment, not imported (see demijohn.globals).
+_cv_app = _globals._cv_app
 
 __all__ = ["dump", "dumps", "jsonify", "load", "loads"]
 
