@@ -289,6 +289,34 @@ def test_custom_default_function(make_client: MakeClient) -> None:
     assert make_client(application).get("/").json == {"d": "2", "s": [1, 3]}
 
 
+def test_provider_overriding_response_shapes_dict_returns(
+    make_client: MakeClient,
+) -> None:
+    class Provider(DefaultJSONProvider):
+        def response(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            response = super().response(*args, **kwargs)
+            response.headers["X-Provider"] = "custom"
+            return response
+
+    application = make_app(Provider)
+    application.add_url_rule("/", "index", lambda: {"a": 1})
+    response = make_client(application).get("/")
+    assert response.headers["X-Provider"] == "custom"
+    assert response.json == {"a": 1}
+
+
+def test_provider_keeping_response_shapes_dict_returns_through_dumps(
+    make_client: MakeClient,
+) -> None:
+    class Provider(DefaultJSONProvider):
+        def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+            return stdlib_json.dumps({"wrapped": obj}, **kwargs)
+
+    application = make_app(Provider)
+    application.add_url_rule("/", "index", lambda: {"a": 1})
+    assert make_client(application).get("/").data == b'{"wrapped":{"a":1}}\n'
+
+
 def test_assigning_app_json_instance(app: Demijohn, make_client: MakeClient) -> None:
     class Provider(DefaultJSONProvider):
         sort_keys = False

@@ -194,6 +194,20 @@ def session_may_do_io(interface: SessionInterface) -> bool:
     return type(interface) is not SecureCookieSessionInterface
 
 
+def _responds_plainly(provider: JSONProvider) -> t.TypeGuard[DefaultJSONProvider]:
+    """Whether ``provider.response(value)`` for one value is a text response
+    whose body is ``provider._response_text(value)``: true for
+    :class:`~demijohn.json.provider.DefaultJSONProvider` and its subclasses
+    that keep its :meth:`~demijohn.json.provider.DefaultJSONProvider.response`
+    (such as the orjson provider, whose :meth:`dumps` that text goes
+    through)."""
+    kind = type(provider)
+    return kind is DefaultJSONProvider or (
+        kind.response is DefaultJSONProvider.response
+        and isinstance(provider, DefaultJSONProvider)
+    )
+
+
 class Lifecycle(Scaffold):
     """The overridable steps of handling a request; see the module
     documentation for how they run under WSGI and ASGI."""
@@ -500,7 +514,7 @@ class Lifecycle(Scaffold):
                 )
         elif kind is dict:
             provider = self.json
-            if type(provider) is DefaultJSONProvider and sends_plainly(response_class):
+            if _responds_plainly(provider) and sends_plainly(response_class):
                 return plain_output(
                     (
                         "200 OK",
