@@ -110,6 +110,14 @@ class Cell:
         return (q3 - q1) / statistics.median(self.samples)
 
 
+def scenario_app(module: Any, scenario: Scenario) -> Any:
+    """The app of an app module that serves ``scenario``: its ``keyed_app``
+    for a scenario marked ``keyed`` when it has one, else its ``app``."""
+    if scenario.keyed:
+        return getattr(module, "keyed_app", module.app)
+    return module.app
+
+
 def make_driver(
     framework: Framework, app: Any, scenario: Scenario, loop: asyncio.AbstractEventLoop
 ) -> Driver:
@@ -151,10 +159,9 @@ def prepare(
         return
     probe = 20
     try:
-        app = module.app
-        if scenario.keyed:
-            app = getattr(module, "keyed_app", app)
-        driver = make_driver(cell.framework, app, scenario, loop)
+        driver = make_driver(
+            cell.framework, scenario_app(module, scenario), scenario, loop
+        )
         problem = check(scenario, driver.once())
         if problem is None:
             driver.run(probe)  # warm caches: templates, regexes, lazy imports

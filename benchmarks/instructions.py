@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import os
 import re
 import shutil
@@ -39,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks.drivers import check
 from benchmarks.frameworks import FRAMEWORKS, FRAMEWORKS_BY_KEY, Framework
-from benchmarks.inprocess import TARGETS, Target, make_driver
+from benchmarks.inprocess import TARGETS, Target, make_driver, scenario_app
 from benchmarks.report import header, progress, table, verdict
 from benchmarks.scenarios import SCENARIOS, SCENARIOS_BY_KEY, Scenario
 
@@ -65,10 +64,7 @@ def probe(framework_key: str, scenario_key: str, requests: int) -> None:
     for scenario in SCENARIOS:
         if scenario.key in module.UNSUPPORTED:
             continue
-        app = module.app
-        if scenario.keyed:
-            app = getattr(module, "keyed_app", app)
-        driver = make_driver(framework, app, scenario, loop)
+        driver = make_driver(framework, scenario_app(module, scenario), scenario, loop)
         problem = check(scenario, driver.once())
         if problem is not None:
             raise SystemExit(f"{framework.label}, {scenario.title}: {problem}")
@@ -125,7 +121,7 @@ def measure(
     cells: Cells = {}
     runs: list[tuple[Framework, str]] = []
     for framework in frameworks:
-        unsupported = importlib.import_module(framework.module).UNSUPPORTED
+        unsupported = framework.load().UNSUPPORTED
         runs.append((framework, "-"))
         for scenario in scenarios:
             if scenario.key in unsupported:
