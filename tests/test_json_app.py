@@ -305,6 +305,23 @@ def test_provider_overriding_response_shapes_dict_returns(
     assert response.json == {"a": 1}
 
 
+def test_response_replaced_on_the_provider_shapes_dict_returns(
+    app: Demijohn, make_client: MakeClient
+) -> None:
+    default_response = app.json.response
+
+    def response(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        built = default_response(*args, **kwargs)
+        built.headers["X-Provider"] = "instance"
+        return built
+
+    app.json.response = response  # type: ignore[method-assign]
+    app.add_url_rule("/", "index", lambda: {"a": 1})
+    response_ = make_client(app).get("/")
+    assert response_.headers["X-Provider"] == "instance"
+    assert response_.json == {"a": 1}
+
+
 def test_provider_keeping_response_shapes_dict_returns_through_dumps(
     make_client: MakeClient,
 ) -> None:

@@ -200,12 +200,15 @@ def _responds_plainly(provider: JSONProvider) -> t.TypeGuard[DefaultJSONProvider
     :class:`~demijohn.json.provider.DefaultJSONProvider` and its subclasses
     that keep its :meth:`~demijohn.json.provider.DefaultJSONProvider.response`
     (such as the orjson provider, whose :meth:`dumps` that text goes
-    through)."""
+    through), unless ``response`` is replaced on the instance."""
     kind = type(provider)
-    return kind is DefaultJSONProvider or (
-        kind.response is DefaultJSONProvider.response
-        and isinstance(provider, DefaultJSONProvider)
-    )
+    return (
+        kind is DefaultJSONProvider
+        or (
+            isinstance(provider, DefaultJSONProvider)
+            and keeps_members(kind, DefaultJSONProvider, ("response",))
+        )
+    ) and "response" not in provider.__dict__
 
 
 class Lifecycle(Scaffold):
