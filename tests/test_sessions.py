@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import typing as t
 from datetime import datetime, timedelta, timezone
 
 import flask
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.http import parse_cookie, parse_date
 
 from demijohn import Demijohn, session
@@ -368,6 +371,106 @@ def test_refresh_each_request_ignores_non_permanent(
     client.get("/set/a/b")
     assert set_cookie_headers(client.get("/get/a")) == []
     assert set_cookie_headers(client.get("/untouched")) == []
+
+
+def signed_cookie(app: Demijohn, json_text: str) -> str:
+    """A session cookie whose payload is ``json_text`` exactly, signed with
+    the app's key as its session interface signs (which may compress it)."""
+
+    class Verbatim:
+        @staticmethod
+        def dumps(text: str) -> str:
+            return text
+
+        loads = staticmethod(json.loads)
+
+    signed = URLSafeTimedSerializer(
+        app.secret_key,  # type: ignore[arg-type]
+        salt="cookie-session",
+        serializer=Verbatim,
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    ).dumps(json_text)
+    # A serializer whose dumps({}) is not text makes itsdangerous return bytes.
+    return signed.decode() if isinstance(signed, bytes) else signed
+
+
+@pytest.mark.parametrize(
+    "json_text",
+    [
+        pytest.param('{"_permanent":true,"p":"yes"}', id="plain"),
+        pytest.param('{"\\u005fpermanent":true,"p":"yes"}', id="escaped-key"),
+        pytest.param(
+            '{"_permanent":true,"p":"yes","name":"Zo\\u00eb"}', id="escaped-value"
+        ),
+        pytest.param(
+            '{"_permanent":true,"p":"yes","pad":"' + "ab" * 200 + '"}', id="compressed"
+        ),
+    ],
+)
+def test_untouched_permanent_session_is_refreshed_however_its_cookie_is_written(
+    sapp: Demijohn, make_client: MakeClient, json_text: str
+) -> None:
+    # demijohn skips opening an untouched session whose cookie cannot be
+    # permanent; any cookie that may be must still be refreshed.
+    client = make_client(sapp)
+    cookie = signed_cookie(sapp, json_text)
+    if "pad" in json_text:
+        assert cookie.startswith(".")
+    client.set_cookie("session", cookie)
+    response = client.get("/untouched")
+    (header,) = set_cookie_headers(response)
+    assert "expires" in cookie_attributes(header)
+    assert client.get("/get/p").text == "'yes'"
+
+
+def test_untouched_session_with_a_cookie_sends_nothing_and_keeps_it(
+    sapp: Demijohn, make_client: MakeClient
+) -> None:
+    client = make_client(sapp)
+    client.get("/set/a/b")
+    response = client.get("/untouched")
+    assert set_cookie_headers(response) == []
+    assert response.headers.get("Vary") is None
+    assert client.get("/get/a").text == "'b'"
+
+
+def test_forged_permanent_cookie_on_an_untouched_request_sends_nothing(
+    sapp: Demijohn, make_client: MakeClient
+) -> None:
+    client = make_client(sapp)
+    real_key = sapp.secret_key
+    sapp.secret_key = "not the app's key"
+    forged = signed_cookie(sapp, '{"_permanent":true}')
+    sapp.secret_key = real_key
+    client.set_cookie("session", forged)
+    assert set_cookie_headers(client.get("/untouched")) == []
+
+
+@pytest.mark.parametrize("where", ["instance", "class"])
+def test_should_set_cookie_replaced_is_asked_on_untouched_requests(
+    sapp: Demijohn,
+    make_client: MakeClient,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    client = make_client(sapp)
+    client.get("/set/a/b")
+    asked: list[bool] = []
+
+    def always(self: t.Any, app: Demijohn, session_: t.Any) -> bool:
+        asked.append(session_["a"] == "b")
+        return True
+
+    if where == "instance":
+        monkeypatch.setattr(
+            sapp.session_interface,
+            "should_set_cookie",
+            always.__get__(sapp.session_interface),
+        )
+    else:
+        monkeypatch.setattr(SecureCookieSessionInterface, "should_set_cookie", always)
+    assert len(set_cookie_headers(client.get("/untouched"))) == 1
+    assert asked == [True]
 
 
 def test_expired_cookie_gives_empty_session(

@@ -25,6 +25,7 @@ __all__ = [
     "as_bytes",
     "cached_signer",
     "load_payload",
+    "peek_payload",
     "signing_keys",
 ]
 
@@ -192,6 +193,22 @@ def load_payload(payload: bytes) -> str:
     if payload.startswith(b"."):
         return zlib.decompress(_b64decode(payload[1:])).decode("utf-8")
     return _b64decode(payload).decode("utf-8")
+
+
+def peek_payload(cookie: str) -> bytes | None:
+    """Return the serialized session in ``cookie`` without checking it.
+
+    Only for deciding whether a cookie is worth checking: the text may be
+    forged. Returns ``None`` for a compressed payload and for one that does
+    not decode.
+    """
+    payload = cookie.partition(".")[0]
+    if not payload:  # a compressed payload starts with the separator
+        return None
+    try:
+        return _b64decode(payload.encode("ascii"))
+    except (UnicodeError, ValueError):  # binascii.Error is a ValueError
+        return None
 
 
 #: Signers by (secret key, fallback keys, salt). Few apps use more than one

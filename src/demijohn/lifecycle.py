@@ -474,7 +474,6 @@ class Lifecycle(Scaffold):
         no ``after_request`` or ``after_this_request`` function, no
         :data:`~demijohn.signals.request_finished` receiver, no session to
         save."""
-        cookies = ctx.request._environ_so_far().get("HTTP_COOKIE")
         return not (
             ctx._after_request_functions
             or ctx._session is not None
@@ -486,8 +485,8 @@ class Lifecycle(Scaffold):
             # session_may_do_io() inlined
             or type(self.session_interface) is not SecureCookieSessionInterface
             # A session cookie may need refreshing even if the view did not
-            # touch the session (see _save_session).
-            or (cookies and self.config["SESSION_COOKIE_NAME"] in cookies)
+            # touch the session.
+            or not self._unopened_session_saves_nothing(ctx)
         )
 
     def _plain_lane_response(
@@ -843,20 +842,33 @@ class Lifecycle(Scaffold):
     def _save_session(self, ctx: t.Any, response: Response) -> None:
         """Open (if needed) and save the built-in cookie session inline.
 
-        PERF: a session nobody touched, on a request without a session
-        cookie, would open empty, stay unmodified and unaccessed, and save
-        no cookie and no ``Vary`` header, so the signature check and cookie
-        parsing are skipped.
+        A session nothing opened is opened only if saving it could do
+        anything (see :meth:`_unopened_session_saves_nothing`). Called only
+        when :func:`session_may_do_io` is false, that is, for the stock
+        interface.
         """
-        interface = self.session_interface
-        cookie_name = self.config["SESSION_COOKIE_NAME"]
-        if not ctx.session_opened and cookie_name not in (
-            ctx.request._environ_so_far().get("HTTP_COOKIE") or ""
-        ):
+        if not ctx.session_opened and self._unopened_session_saves_nothing(ctx):
             return
+        interface = self.session_interface
         session_ = ctx._get_session()
         if not interface.is_null_session(session_):
             interface.save_session(self, session_, response)  # type: ignore[arg-type]
+
+    def _unopened_session_saves_nothing(self, ctx: t.Any) -> bool:
+        """Whether saving the built-in cookie session of ``ctx``, which
+        nothing opened, would do nothing. Only for the stock interface
+        (when :func:`session_may_do_io` is false).
+
+        PERF: without a session cookie, the session would open empty and
+        save nothing; with one, the interface tells from the cookie (see
+        :meth:`~demijohn.sessions.SecureCookieSessionInterface._unopened_session_saves_nothing`).
+        Either way the signature check and the JSON parsing are skipped.
+        """
+        cookies = ctx.request._environ_so_far().get("HTTP_COOKIE")
+        if not (cookies and self.config["SESSION_COOKIE_NAME"] in cookies):
+            return True
+        interface = t.cast(SecureCookieSessionInterface, self.session_interface)
+        return interface._unopened_session_saves_nothing(self, ctx.request)  # type: ignore[arg-type]
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:
         """Run the ``teardown_request`` functions, then send

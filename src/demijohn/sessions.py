@@ -32,7 +32,7 @@ from itsdangerous import BadSignature as BadSignature
 from werkzeug.datastructures import CallbackDict
 from werkzeug.sansio.response import Response as _SansIOResponse
 
-from .cookie_signing import CookieSigner, cached_signer, signing_keys
+from .cookie_signing import CookieSigner, cached_signer, peek_payload, signing_keys
 from .json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
@@ -523,6 +523,39 @@ class SecureCookieSessionInterface(SessionInterface):
             return None
         return cached_signer(secret_key, app.config.get("SECRET_KEY_FALLBACKS"), salt)
 
+    def _unopened_session_saves_nothing(self, app: Demijohn, request: Request) -> bool:
+        """Tell whether the session of ``request``, which nothing opened
+        during the request, would save no cookie and no ``Vary`` header.
+
+        PERF: opening a session means parsing the cookies, checking the
+        signature and loading the JSON, about 60 µs here. A session nobody
+        read is not accessed and not modified, so :meth:`save_session` can
+        only refresh a permanent one (``SESSION_REFRESH_EACH_REQUEST``).
+        Whether it is permanent shows in the cookie's payload without the
+        signature: compact JSON without any backslash spells every key
+        literally, so if ``"_permanent"`` is missing, the session, valid or
+        not, is not permanent. Anything else (a compressed payload, escapes,
+        a payload that does not decode) answers ``False`` and the session
+        is opened. Only the stock interface and session class qualify: an
+        override of any method involved, on the class or the instance,
+        sees its session opened as before.
+        """
+        if self.session_class is not SecureCookieSession:
+            return False
+        kind, replaced = type(self), vars(self)
+        for name, stock in _STOCK_SAVE_MEMBERS:
+            if getattr(kind, name) is not stock or name in replaced:
+                return False
+        if self._cached_signer(app) is None:
+            return False
+        if not app.config["SESSION_REFRESH_EACH_REQUEST"]:
+            return True
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
+            return True  # it would open empty, and an empty session saves nothing
+        text = peek_payload(cookie)
+        return text is not None and b"\\" not in text and b'"_permanent"' not in text
+
     def _cookie_options(self, app: Demijohn) -> _CookieOptions:
         """Collect the cookie attributes from the ``get_cookie_*`` hooks."""
         return _CookieOptions(
@@ -581,3 +614,17 @@ class SecureCookieSessionInterface(SessionInterface):
         if serializer is None:
             return None
         return serializer.dumps(data)
+
+
+#: The methods whose stock versions :meth:`SecureCookieSessionInterface.
+#: _unopened_session_saves_nothing` reasons about, with those versions.
+_STOCK_SAVE_MEMBERS = tuple(
+    (name, getattr(SecureCookieSessionInterface, name))
+    for name in (
+        "open_session",
+        "save_session",
+        "should_set_cookie",
+        "is_null_session",
+        "get_signing_serializer",
+    )
+)
