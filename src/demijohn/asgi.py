@@ -138,13 +138,24 @@ async def send_plain_response(send: Send, status: int, message: str) -> None:
     )
 
 
+#: Status codes by status line, for the plain lane's few distinct lines.
+_STATUS_CODES: dict[str, int] = {}
+
+
 async def send_plain_output(send: Send, output: PlainOutput, method: str) -> None:
     """Send a response of the plain lane (without its body for HEAD)."""
     body = output.body
+    # PERF: the status line is parsed once per distinct line.
+    status_line = output.status
+    status = _STATUS_CODES.get(status_line)
+    if status is None:
+        status = int(status_line[:3])
+        if len(_STATUS_CODES) < 64:
+            _STATUS_CODES[status_line] = status
     await send(
         {
             "type": "http.response.start",
-            "status": int(output.status[:3]),
+            "status": status,
             "headers": [
                 (b"content-type", output.content_type.encode("latin-1")),
                 (b"content-length", str(len(body)).encode("ascii")),
