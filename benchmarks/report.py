@@ -34,7 +34,9 @@ def cpu_model() -> str:
 
 
 def git_revision() -> str:
-    """The checked-out commit, marked ``+dirty`` when tracked files differ."""
+    """The checked-out commit, marked ``+dirty`` when tracked files other
+    than the reports in ``benchmarks/results`` differ (a report left by the
+    previous run says nothing about the code being measured)."""
     try:
         commit = subprocess.run(
             ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
@@ -43,7 +45,10 @@ def git_revision() -> str:
             check=True,
         ).stdout.strip()
         changes = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            [
+                *("git", "-C", str(ROOT), "status", "--porcelain"),
+                *("--untracked-files=no", "--", ".", ":(exclude)benchmarks/results"),
+            ],
             capture_output=True,
             text=True,
             check=True,
