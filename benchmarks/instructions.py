@@ -9,11 +9,16 @@ frameworks without that noise.
 
 Each framework runs in fresh interpreters under ``valgrind
 --tool=cachegrind``, all of which build the app and check and warm it up on
-every scenario the same way; then one stops, and each of the others makes
-``--requests`` requests of one scenario. A scenario's count less the
-baseline's, divided by the number of requests, is the cost of one request,
-with start-up, imports and the app's construction cancelled out.
-``PYTHONHASHSEED`` is fixed so that every interpreter hashes alike.
+every scenario the same way. For each scenario, two of them then make
+``--requests`` and twice as many requests of it; the difference of their
+counts, divided by ``--requests``, is the cost of one request, with
+start-up, imports, the app's construction and the interpreter's shut-down
+cancelled out. (Counting against an interpreter that makes no request at
+all does not cancel them: the shut-down of one that served requests can
+cost millions of instructions more or less, depending even on whether the
+modules were loaded from fresh bytecode caches, which skewed a count at 200
+requests by a quarter.) ``PYTHONHASHSEED`` is fixed so that every
+interpreter hashes alike.
 
 What this does not see is how fast the instructions run: code that touches
 more memory, or branches less predictably, takes longer per instruction.
@@ -56,7 +61,7 @@ _COLLECTED = re.compile(r"I\s+refs:\s*([\d,]+)")
 def probe(framework_key: str, scenario_key: str, requests: int) -> None:
     """Build ``framework_key``'s app, check and warm it on every scenario,
     then make ``requests`` requests of ``scenario_key`` (run under valgrind
-    by :func:`measure`; ``-`` for none)."""
+    by :func:`measure`)."""
     framework = FRAMEWORKS_BY_KEY[framework_key]
     module = framework.load()
     loop = asyncio.new_event_loop()
@@ -70,8 +75,7 @@ def probe(framework_key: str, scenario_key: str, requests: int) -> None:
             raise SystemExit(f"{framework.label}, {scenario.title}: {problem}")
         driver.run(WARM_UP)
         drivers[scenario.key] = driver
-    if scenario_key != "-":
-        drivers[scenario_key].run(requests)
+    drivers[scenario_key].run(requests)
 
 
 # -- the parent: two probes per cell under valgrind ---------------------------
@@ -115,44 +119,44 @@ def measure(
     """Count every (framework, scenario) cell, ``jobs`` probes at a time.
     A cell is instructions per request, or the text to show instead.
 
-    Every probe of a framework warms all scenarios alike, so one probe
-    without counted requests is the baseline of all its cells.
+    Each cell takes two probes, of ``requests`` and ``2 * requests``
+    requests, whose difference is ``requests`` requests and nothing else.
     """
     cells: Cells = {}
-    runs: list[tuple[Framework, str]] = []
+    runs: list[tuple[Framework, str, int]] = []
     for framework in frameworks:
         unsupported = framework.load().UNSUPPORTED
-        runs.append((framework, "-"))
         for scenario in scenarios:
             if scenario.key in unsupported:
                 cells[(framework.key, scenario.key)] = "n/a"
             else:
-                runs.append((framework, scenario.key))
-    counted: dict[tuple[str, str], int | str] = {}
+                runs.append((framework, scenario.key, requests))
+                runs.append((framework, scenario.key, 2 * requests))
+    counted: dict[tuple[str, str, int], int | str] = {}
 
-    def one(run: tuple[Framework, str]) -> None:
-        framework, scenario_key = run
-        progress(f"instructions: {framework.label}, {scenario_key}")
+    def one(run: tuple[Framework, str, int]) -> None:
+        framework, scenario_key, count = run
+        progress(f"instructions: {framework.label}, {scenario_key}, {count}")
         try:
-            counted[(framework.key, scenario_key)] = _instructions(
-                framework, scenario_key, 0 if scenario_key == "-" else requests
+            counted[(framework.key, scenario_key, count)] = _instructions(
+                framework, scenario_key, count
             )
         except RuntimeError as error:
-            counted[(framework.key, scenario_key)] = f"FAIL ({error})"
+            counted[(framework.key, scenario_key, count)] = f"FAIL ({error})"
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(one, runs))
-    for framework, scenario_key in runs:
-        if scenario_key == "-":
+    for framework, scenario_key, count in runs:
+        if count != requests:
             continue
-        base = counted[(framework.key, "-")]
-        more = counted[(framework.key, scenario_key)]
-        if isinstance(more, str) or isinstance(base, str):
+        fewer = counted[(framework.key, scenario_key, requests)]
+        more = counted[(framework.key, scenario_key, 2 * requests)]
+        if isinstance(more, str) or isinstance(fewer, str):
             cells[(framework.key, scenario_key)] = (
-                more if isinstance(more, str) else base
+                more if isinstance(more, str) else fewer
             )
         else:
-            cells[(framework.key, scenario_key)] = (more - base) / requests
+            cells[(framework.key, scenario_key)] = (more - fewer) / requests
     return cells
 
 
@@ -214,8 +218,8 @@ def render(
         "Method: per framework, interpreters run under `valgrind"
         " --tool=cachegrind` build the app and check and warm it on every"
         f" scenario alike; each cell is the count of one that then makes"
-        f" {requests} requests of the scenario, less that of one that makes"
-        f" none, divided by {requests}; PYTHONHASHSEED=0."
+        f" {2 * requests} requests of the scenario, less that of one that makes"
+        f" {requests}, divided by {requests}; PYTHONHASHSEED=0."
         " Instructions are not time: code that misses the"
         " caches or mispredicts branches more runs fewer instructions per"
         " second, so the in-process timings remain the measure of the targets.",
@@ -240,7 +244,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--quick", action="store_true", help="plaintext and JSON GET only"
     )
     parser.add_argument(
-        "--requests", type=int, default=200, help="counted requests per cell (200)"
+        "--requests",
+        type=int,
+        default=200,
+        help=(
+            "requests counted per cell, as the difference between probes of"
+            " this many and twice as many (200)"
+        ),
     )
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="probes run at once"
