@@ -579,14 +579,20 @@ class SecureCookieSessionInterface(SessionInterface):
         :meth:`should_set_cookie` says so, expiring at
         :meth:`get_expiration_time`.
         """
-        if session.accessed:
+        accessed = session.accessed
+        if accessed:
             _vary_on_cookie(response)
+        # PERF: adding Cookie again through the stock ``vary`` changes
+        # nothing; a response class with its own ``vary`` sees both calls,
+        # as in Flask.
+        varied = accessed and type(response).vary is _SansIOResponse.vary
         options = self._cookie_options(app)
         name = self.get_cookie_name(app)
         if not session:
             if session.modified:
                 response.delete_cookie(name, **options)
-                _vary_on_cookie(response)
+                if not varied:
+                    _vary_on_cookie(response)
             return
         if not self.should_set_cookie(app, session):
             return
@@ -599,7 +605,8 @@ class SecureCookieSessionInterface(SessionInterface):
             expires=self.get_expiration_time(app, session),
             **options,
         )
-        _vary_on_cookie(response)
+        if not varied:
+            _vary_on_cookie(response)
 
     def _dump_cookie(self, app: Demijohn, data: dict[str, t.Any]) -> str | None:
         """Serialize and sign ``data``; ``None`` without a secret key."""
