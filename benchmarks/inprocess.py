@@ -220,8 +220,8 @@ def measure(
         prepare(cell, module, scenario, loop, settings.round_seconds, clock)
         cells.append(cell)
     timed = [cell for cell in cells if cell.driver is not None]
-    evict = make_evictor()
-    if settings.cold:
+    evict = make_evictor() if settings.cold else None
+    if evict is not None:
         for cell in timed:
             assert cell.driver is not None
             cell.count = _cold_count(cell.driver, evict, settings.round_seconds)
@@ -232,7 +232,7 @@ def measure(
         for cell in timed[shift:] + timed[:shift]:
             assert cell.driver is not None
             try:
-                if settings.cold:
+                if evict is not None:
                     elapsed = cell.driver.run_cold(cell.count, evict)
                 else:
                     elapsed = cell.driver.run(cell.count, clock)
