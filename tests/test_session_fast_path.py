@@ -9,6 +9,7 @@ import hmac
 import random
 import time
 import typing as t
+import zlib
 from collections import OrderedDict
 from datetime import datetime, timezone
 
@@ -54,6 +55,8 @@ SESSIONS: dict[str, dict[str, t.Any]] = {
     "tag-like-key": {"x": {" t": [1]}},
     "top-level-tag-key": {" t": [1, 2]},
     "compressible": {"text": "abc" * 100, "ids": list(range(40))},
+    # Under 127 bytes of JSON, yet shorter compressed: the small deflater.
+    "small-compressible": {"s": "ab" * 40},
     "deep": {"d": nest(1, 20)},
 }
 
@@ -757,3 +760,20 @@ def test_loads_turns_a_providers_mapping_into_a_dict() -> None:
         loaded = TaggedJSONSerializer().loads('{"a":1}')
     assert type(loaded) is dict
     assert loaded == {"a": 1}
+
+
+@pytest.mark.parametrize("alphabet", [b"ab", b'{}":,visit0123', bytes(range(256))])
+def test_compress_gives_zlib_compress_bytes(alphabet: bytes) -> None:
+    # Short inputs take the small deflater; each must come out as zlib's
+    # defaults write it, compressible or not, up to and past the limit.
+    rng = random.Random(alphabet)
+    for length in range(0, 200):
+        data = bytes(rng.choice(alphabet) for _ in range(length))
+        assert cookie_signing.compress(data) == zlib.compress(data), data
+
+
+def test_small_compressible_session_is_written_compressed() -> None:
+    text = '{"s":"' + "ab" * 40 + '"}'
+    assert len(text) < 127
+    cookie = write(make_app(), SESSIONS["small-compressible"])
+    assert cookie.startswith(".")

@@ -24,6 +24,7 @@ __all__ = [
     "CookieSigner",
     "as_bytes",
     "cached_signer",
+    "compress",
     "load_payload",
     "peek_payload",
     "signing_keys",
@@ -72,6 +73,68 @@ def _b64decode(data: bytes) -> bytes:
     """
     padded = data + b"=" * (-len(data) % 4)
     return binascii.a2b_base64(padded.translate(_FROM_URLSAFE))
+
+
+#: Inputs shorter than this compress to the same deflate stream with the
+#: smallest window and memory level as with zlib's defaults (see
+#: :func:`compress`).
+_SMALL_INPUT = 127
+
+#: The zlib header ``zlib.compress`` writes at its default level.
+_DEFAULT_HEADER = b"\x78\x9c"
+
+
+def _compress_small(data: bytes) -> bytes:
+    """``zlib.compress(data)`` for an input shorter than :data:`_SMALL_INPUT`.
+
+    The deflate stream depends on the window only through the longest
+    match distance (250 bytes with a 512-byte window), and on the memory
+    level through the hash table and the symbol buffer. A smaller table
+    puts more candidates on each hash chain, but every candidate is
+    checked byte by byte, and a chain of so short an input stays under the
+    128 candidates the default level follows, so the same matches are
+    found; the buffer is flushed after 127 symbols. An input this short
+    meets none of those limits, so only the two header bytes, which name
+    the window and level, differ.
+    """
+    deflater = zlib.compressobj(6, zlib.DEFLATED, 9, 1)
+    stream = deflater.compress(data) + deflater.flush()
+    return _DEFAULT_HEADER + stream[2:]
+
+
+def _small_compression_matches() -> bool:
+    """Whether :func:`_compress_small` gives ``zlib.compress``'s bytes with
+    the zlib this process runs (another implementation, such as zlib-ng,
+    may deflate differently)."""
+    samples = [
+        b"",
+        b"x",
+        b'{"visits":2}',
+        b'{"_permanent":true,"user":"ada","csrf":"0123456789abcdef"}',
+        b"a" * 126,
+        bytes(range(126)),
+        b"abcabcabd" * 14,
+        b'{"cart":[1,1,1,2,2,2,3,3,3],"items":{"a":"aaaa","b":"bbbb"}}' * 2,
+    ]
+    return all(_compress_small(sample) == zlib.compress(sample) for sample in samples)
+
+
+_SMALL_COMPRESSION = _small_compression_matches()
+
+
+def compress(data: bytes) -> bytes:
+    """Return ``zlib.compress(data)``.
+
+    PERF: zlib's defaults allocate (and the kernel zeroes) about 270 KB of
+    window and tables per call, which made compressing a small session,
+    only to find it does not get shorter, cost more than the rest of
+    writing it. A short input is deflated with the smallest window and
+    memory level instead, which gives the same bytes (checked against
+    ``zlib.compress`` when this module is imported).
+    """
+    if _SMALL_COMPRESSION and len(data) < _SMALL_INPUT:
+        return _compress_small(data)
+    return zlib.compress(data)
 
 
 class _HmacSha1:
@@ -138,7 +201,7 @@ class CookieSigner:
         data = text.encode("utf-8")
         # Compressed only when that saves more than the marker byte costs,
         # as URLSafeSerializerMixin.dump_payload decides.
-        compressed = zlib.compress(data)
+        compressed = compress(data)
         if len(compressed) < len(data) - 1:
             payload = b"." + _b64encode(compressed)
         else:

@@ -493,15 +493,41 @@ class Lifecycle(Scaffold):
         self, ctx: t.Any, rv: t.Any
     ) -> Response | PlainOutput | None:
         """The response for the value ``rv`` a plain-lane view returned, or
-        ``None`` when :meth:`finalize_request` must run (see
-        :meth:`_response_unobserved`).
+        ``None`` when :meth:`finalize_request` must run: an ``after_request``
+        or ``after_this_request`` function, a
+        :data:`~demijohn.signals.request_finished` receiver or a session
+        interface other than the built-in one would see the response.
 
         Text, bytes and (with the default JSON provider) dicts become a
         :class:`~demijohn.output.PlainOutput`: no :class:`Response` is
         built, since nothing is there to see it.
+
+        A response only the built-in cookie session looks at is finalized
+        here: :meth:`finalize_request` would make it, save the session into
+        it (the shortcut of :meth:`process_response`) and check its header
+        fields, and send no signal.
         """
-        if not self._response_unobserved(ctx):
+        if (
+            ctx._after_request_functions
+            or request_finished.receivers
+            or (
+                self.after_request_funcs
+                and _has_hooks(self.after_request_funcs, ctx.request)
+            )
+            # session_may_do_io() inlined
+            or type(self.session_interface) is not SecureCookieSessionInterface
+        ):
             return None
+        if ctx._session is not None or not self._unopened_session_saves_nothing(ctx):
+            # PERF: the steps of finalize_request, driven for a session
+            # write, cost a twentieth of such a request.
+            response = self.make_response(rv)
+            session_ = ctx._get_session()
+            interface = self.session_interface
+            if not interface.is_null_session(session_):
+                interface.save_session(self, session_, response)  # type: ignore[arg-type]
+            check_header_fields(response)
+            return response
         response_class = self.response_class
         kind = type(rv)
         if kind is str or kind is bytes:

@@ -32,6 +32,7 @@ from itsdangerous import BadSignature as BadSignature
 from werkzeug.datastructures import CallbackDict
 from werkzeug.sansio.response import Response as _SansIOResponse
 
+from .cookie_header import set_cookie
 from .cookie_signing import CookieSigner, cached_signer, peek_payload, signing_keys
 from .json.tag import TaggedJSONSerializer
 
@@ -599,7 +600,8 @@ class SecureCookieSessionInterface(SessionInterface):
         value = self._dump_cookie(app, dict(session))
         if value is None:  # the secret key was removed during the request
             return
-        response.set_cookie(
+        set_cookie(
+            response,
             name,
             value,
             expires=self.get_expiration_time(app, session),
