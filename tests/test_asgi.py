@@ -17,6 +17,7 @@ import typing as t
 
 import pytest
 from asgi_scopes import http_scope
+from werkzeug.test import EnvironBuilder
 
 from demijohn import (
     Blueprint,
@@ -945,6 +946,45 @@ def test_a_shallow_copy_of_the_app_calls_its_own_wsgi_app(app: Demijohn) -> None
     copied.wsgi_app = replaced  # type: ignore[method-assign]
     assert b"".join(copied({"REQUEST_METHOD": "GET"}, lambda *a: None)) == b"copy"
     assert app.test_client().get("/").data == b"original"
+
+
+def test_the_call_attribute_of_a_copy_serves_the_copy(app: Demijohn) -> None:
+    # Servers inspect app.__call__; calling it directly must reach the
+    # object it was looked up on, copy or original.
+    import copy
+
+    copied = copy.copy(app)
+
+    def replaced(environ: t.Any, start_response: t.Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"copy"]
+
+    copied.wsgi_app = replaced  # type: ignore[method-assign]
+    environ = EnvironBuilder("/").get_environ()
+    assert b"".join(copied.__call__(environ, lambda *a: None)) == b"copy"
+    assert inspect.iscoroutinefunction(copied.__call__)
+    original = app.__call__(EnvironBuilder("/").get_environ(), lambda *a: None)
+    assert b"".join(original) != b"copy"
+
+
+def test_a_subclass_call_method_is_what_call_attribute_gives() -> None:
+    calls: list[int] = []
+
+    class Counting(Demijohn):
+        def __call__(self, *args: t.Any) -> t.Any:
+            calls.append(len(args))
+            return super().__call__(*args)
+
+    counting = Counting(__name__)
+    counting.route("/")(lambda: "counted")
+    started: list[str] = []
+    body = counting.__call__(
+        EnvironBuilder("/").get_environ(),
+        lambda status, headers, exc_info=None: started.append(status),
+    )
+    assert b"".join(body) == b"counted"
+    assert calls == [2]
+    assert started == ["200 OK"]
 
 
 def test_content_length_header_name_in_any_case_frames_the_body(

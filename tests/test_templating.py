@@ -534,6 +534,32 @@ def test_update_template_context_in_place(app: Demijohn) -> None:
     assert context["b"] == 3
 
 
+def test_render_values_win_over_the_builtin_processor(app: Demijohn) -> None:
+    # With only the built-in processor registered, a g or request passed
+    # to the render call still wins, and the other one is still added.
+    with app.test_request_context("/real"):
+        rv = render_template_string(
+            "{{ request }}|{{ g.__class__.__name__ }}", request="given"
+        )
+        assert rv == "given|_AppCtxGlobals"
+        rv = render_template_string("{{ g }}|{{ request.path }}", g="given")
+        assert rv == "given|/real"
+
+
+def test_builtin_processor_runs_through_an_overridden_ensure_sync() -> None:
+    wrapped: list[str] = []
+
+    class Tracing(Demijohn):
+        def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+            wrapped.append(getattr(func, "__name__", "?"))
+            return super().ensure_sync(func)
+
+    app = Tracing(__name__)
+    with app.test_request_context("/"):
+        assert render_template_string("{{ request.path }}") == "/"
+    assert "_default_template_ctx_processor" in wrapped
+
+
 def test_context_processor_error_propagates(app: Demijohn) -> None:
     @app.context_processor
     def broken() -> dict[str, t.Any]:

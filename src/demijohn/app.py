@@ -80,6 +80,7 @@ from .globals import request_ctx as request_ctx
 from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
 from .helpers import send_from_directory as send_from_directory
 from .json.provider import DefaultJSONProvider, JSONProvider
+from .lifecycle import Lifecycle
 from .lifespan import Lifespan
 from .logging import create_logger as create_logger
 from .output import PlainOutput
@@ -91,7 +92,11 @@ from .signals import got_request_exception as got_request_exception
 from .signals import request_finished as request_finished
 from .signals import request_started as request_started
 from .signals import request_tearing_down as request_tearing_down
-from .templating import DispatchingJinjaLoader, Environment
+from .templating import (
+    DispatchingJinjaLoader,
+    Environment,
+    _default_template_ctx_processor,
+)
 from .websockets import Websocket
 from .wrappers import Request, Response
 
@@ -106,6 +111,9 @@ if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
 _cv_app = _globals._cv_app
 _cv_request = _globals._cv_request
 
+#: The context processors of an application that registered none.
+_STOCK_PROCESSORS = [_default_template_ctx_processor]
+
 T_shell_context_processor = t.TypeVar(
     "T_shell_context_processor", bound=ft.ShellContextProcessorCallable
 )
@@ -115,7 +123,7 @@ T_template_global = t.TypeVar("T_template_global", bound=ft.TemplateGlobalCallab
 T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
 
 
-class Demijohn(Lifespan):
+class Demijohn(Lifespan, ProtocolDispatch):
     """The application: a registry of views, hooks and configuration, and a
     WSGI callable that serves them.
 
@@ -458,12 +466,27 @@ class Demijohn(Lifespan):
         request's blueprints. Values passed to the render call win over
         processor values.
         """
-        names: t.Iterable[str | None] = (None,)
         request_ctx_ = _cv_request.get(None)
+        processors = self.template_context_processors
+        if (
+            len(processors) == 1
+            and processors.get(None) == _STOCK_PROCESSORS
+            and type(self).ensure_sync is Lifecycle.ensure_sync
+            and "ensure_sync" not in self.__dict__
+        ):
+            # PERF: only the built-in processor is registered: its two
+            # values are set directly, under the ones passed in, without
+            # working out the request's blueprints, which have none.
+            app_ctx = _cv_app.get(None)
+            if app_ctx is not None and "g" not in context:
+                context["g"] = app_ctx.g
+            if request_ctx_ is not None and "request" not in context:
+                context["request"] = request_ctx_.request
+            return
+        names: t.Iterable[str | None] = (None,)
         if request_ctx_ is not None:
             names = chain(names, reversed(request_ctx_.request.blueprints))
         given = context.copy()
-        processors = self.template_context_processors
         for name in names:
             if name in processors:
                 for func in processors[name]:
@@ -700,13 +723,6 @@ class Demijohn(Lifespan):
             if error is not None and self.should_ignore_error(error):
                 error = None
             ctx.pop(error)
-
-    #: Serves both protocols: ``app(environ, start_response)`` runs
-    #: :meth:`wsgi_app`, ``app(scope, receive, send)`` runs :meth:`asgi_app`.
-    #: It also answers the checks ASGI servers make to tell an ASGI 3
-    #: application (see :class:`~demijohn.asgi.ProtocolDispatch`), so
-    #: ``uvicorn module:app`` and ``gunicorn module:app`` both work.
-    __call__ = ProtocolDispatch()
 
     async def asgi_app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI 3 application: serve one connection.

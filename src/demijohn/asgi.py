@@ -629,39 +629,61 @@ class ASGIWebsocketConnection:
         app.log_exception((type(error), error, error.__traceback__))
 
 
-class ProtocolDispatch:
-    """The descriptor behind :meth:`Demijohn.__call__
-    <demijohn.Demijohn.__call__>`.
+_D = t.TypeVar("_D", bound="ProtocolDispatch")
 
-    Looked up on an application, it returns a callable that runs
-    :meth:`~demijohn.Demijohn.wsgi_app` when called with two arguments
-    (``environ, start_response``) and returns the coroutine of
-    :meth:`~demijohn.Demijohn.asgi_app` when called with three
-    (``scope, receive, send``).
+
+class ProtocolDispatch:
+    """The base class of objects that both protocols serve: a
+    :class:`~demijohn.Demijohn` application and a
+    :class:`~demijohn.contrib.dispatch.Dispatcher`.
+
+    Calling an instance with two arguments (``environ, start_response``)
+    runs its ``wsgi_app``; with three (``scope, receive, send``) it returns
+    the coroutine of its ``asgi_app``; with any other number it raises
+    :exc:`TypeError`, which is how uvicorn tells an application from an
+    application factory.
 
     ASGI servers tell an ASGI 3 application from an ASGI 2 one by asking
     whether ``app.__call__`` is a coroutine function (uvicorn through
     :func:`asyncio.iscoroutinefunction`, hypercorn through
-    :func:`inspect.iscoroutinefunction`). The returned callable answers yes
-    to both: it carries the code object of an ``async def`` with the ASGI
-    signature and the markers :func:`inspect.markcoroutinefunction` sets.
-    Calling it with no arguments raises :exc:`TypeError`, which is how
-    uvicorn tells an application from an application factory.
+    :func:`inspect.iscoroutinefunction`). So each instance carries, as its
+    own ``__call__`` attribute, a callable that answers yes to both: it has
+    the code object of an ``async def`` with the ASGI signature and the
+    markers :func:`inspect.markcoroutinefunction` sets, and calls the
+    instance's methods. A subclass that defines its own ``__call__`` gets no
+    such attribute: its method answers for itself.
+
+    PERF: a server's call, ``app(...)``, goes to the class's plain
+    ``__call__`` method, which the interpreter calls without a Python-level
+    descriptor in between.
     """
 
-    def __call__(self, app: t.Any, *args: t.Any) -> t.Any:
-        """Called through the class, as ``Demijohn.__call__(app, ...)``."""
-        return self.__get__(app)(*args)
+    def __new__(cls: type[_D], *args: t.Any, **kwargs: t.Any) -> _D:
+        instance = super().__new__(cls)
+        if cls.__call__ is ProtocolDispatch.__call__:
+            vars(instance)["__call__"] = _BoundDispatch(instance)
+        return instance
 
-    def __get__(self, instance: t.Any, owner: type | None = None) -> t.Any:
-        if instance is None:
-            return self
-        # PERF: one bound dispatcher per application, not one per request.
-        bound = instance.__dict__.get("_protocol_dispatch")
-        # A shallow copy of the application shares its __dict__: rebind.
-        if bound is None or bound._app is not instance:
-            bound = instance.__dict__["_protocol_dispatch"] = _BoundDispatch(instance)
-        return bound
+    def __call__(self, *args: t.Any) -> t.Any:
+        """Serve a request by the protocol the arguments belong to."""
+        if len(args) == 2:
+            return self.wsgi_app(*args)  # type: ignore[attr-defined]
+        if len(args) == 3:
+            return self.asgi_app(*args)  # type: ignore[attr-defined]
+        raise TypeError(
+            "A demijohn application is called by a server, as"
+            " app(environ, start_response) under WSGI or"
+            f" app(scope, receive, send) under ASGI; it got {len(args)}"
+            " arguments."
+        )
+
+    def __getstate__(self) -> dict[str, t.Any]:
+        """The instance's attributes without its ``__call__`` marker, which
+        names this instance: a copy (or an unpickled instance) gets its own
+        when it is created."""
+        state = dict(vars(self))
+        state.pop("__call__", None)
+        return state
 
 
 async def _asgi_call(scope: Scope, receive: Receive, send: Send) -> None:
@@ -685,16 +707,7 @@ class _BoundDispatch:
         self._app = app
 
     def __call__(self, *args: t.Any) -> t.Any:
-        if len(args) == 2:
-            return self._app.wsgi_app(*args)
-        if len(args) == 3:
-            return self._app.asgi_app(*args)
-        raise TypeError(
-            "A demijohn application is called by a server, as"
-            " app(environ, start_response) under WSGI or"
-            f" app(scope, receive, send) under ASGI; it got {len(args)}"
-            " arguments."
-        )
+        return ProtocolDispatch.__call__(self._app, *args)
 
 
 class ASGILifespan:

@@ -105,7 +105,7 @@ def _host_header(scope: Scope) -> str | None:
     return t.cast(str, server[0]) if server else None
 
 
-class Dispatcher:
+class Dispatcher(ProtocolDispatch):
     """Routes requests to ``default`` or to applications mounted by URL
     prefix or by host name, under WSGI and ASGI alike.
 
@@ -124,11 +124,6 @@ class Dispatcher:
     proxy that only forwards the host names you serve (nginx's
     ``server_name``), as with any host-based routing.
     """
-
-    #: Makes the dispatcher a WSGI callable and an ASGI 3 callable that
-    #: servers recognise, the same way a demijohn application is (see
-    #: :class:`~demijohn.asgi.ProtocolDispatch`).
-    __call__ = ProtocolDispatch()
 
     def __init__(
         self,
