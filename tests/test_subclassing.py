@@ -356,6 +356,38 @@ def test_app_ctx_globals_class(make_client: MakeClient) -> None:
         assert isinstance(g._get_current_object(), MyGlobals)  # type: ignore[attr-defined]
 
 
+def test_g_is_one_namespace_per_context_made_when_first_used(
+    make_client: MakeClient,
+) -> None:
+    made: list[object] = []
+
+    class CountingGlobals(_AppCtxGlobals):
+        def __init__(self) -> None:
+            made.append(self)
+
+    class App(Demijohn):
+        app_ctx_globals_class = CountingGlobals
+
+    app = _build(App)
+    app.route("/plain")(lambda: "plain")
+
+    @app.route("/twice")
+    def twice() -> str:
+        g.value = "set"
+        return f"{g.value} {g._get_current_object() is made[-1]}"  # type: ignore[attr-defined]
+
+    client = make_client(app)
+    assert client.get("/plain").text == "plain"
+    assert made == []
+    assert client.get("/twice").text == "set True"
+    assert client.get("/twice").text == "set True"
+    assert len(made) == 2
+    with app.app_context() as ctx:
+        replacement = CountingGlobals()
+        ctx.g = replacement
+        assert g._get_current_object() is replacement  # type: ignore[attr-defined]
+
+
 def test_test_client_class() -> None:
     class MyClient(DemijohnClient):
         pass

@@ -127,9 +127,24 @@ class AppContext:
         self._url_adapter: MapAdapter | None = _UNBOUND
         if not app._builtin_url_adapter:
             self._url_adapter = app.create_url_adapter(None)
-        #: The :data:`~demijohn.g` namespace of this context.
-        self.g: _AppCtxGlobals = app.app_ctx_globals_class()
         self._cv_tokens: list[contextvars.Token[AppContext]] = []
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        """The :data:`~demijohn.g` namespace of this context.
+
+        PERF: made (from :attr:`Demijohn.app_ctx_globals_class
+        <demijohn.Demijohn.app_ctx_globals_class>`) the first time it is
+        read, as most requests never use it; assigning replaces it.
+        """
+        namespace = self.__dict__.get("_g")
+        if namespace is None:
+            namespace = self.__dict__["_g"] = self.app.app_ctx_globals_class()
+        return t.cast(_AppCtxGlobals, namespace)
+
+    @g.setter
+    def g(self, namespace: _AppCtxGlobals) -> None:
+        self.__dict__["_g"] = namespace
 
     @property
     def url_adapter(self) -> MapAdapter | None:
