@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import binascii
 import collections.abc as cabc
+import functools
 import hashlib
 import hmac
 import time
@@ -102,6 +103,7 @@ def _compress_small(data: bytes) -> bytes:
     return _DEFAULT_HEADER + stream[2:]
 
 
+@functools.cache
 def _small_compression_matches() -> bool:
     """Whether :func:`_compress_small` gives ``zlib.compress``'s bytes with
     the zlib this process runs (another implementation, such as zlib-ng,
@@ -119,9 +121,6 @@ def _small_compression_matches() -> bool:
     return all(_compress_small(sample) == zlib.compress(sample) for sample in samples)
 
 
-_SMALL_COMPRESSION = _small_compression_matches()
-
-
 def compress(data: bytes) -> bytes:
     """Return ``zlib.compress(data)``.
 
@@ -130,9 +129,10 @@ def compress(data: bytes) -> bytes:
     only to find it does not get shorter, cost more than the rest of
     writing it. A short input is deflated with the smallest window and
     memory level instead, which gives the same bytes (checked against
-    ``zlib.compress`` when this module is imported).
+    ``zlib.compress`` once, on the first short input, rather than at
+    import, which every application pays).
     """
-    if _SMALL_COMPRESSION and len(data) < _SMALL_INPUT:
+    if len(data) < _SMALL_INPUT and _small_compression_matches():
         return _compress_small(data)
     return zlib.compress(data)
 

@@ -474,9 +474,22 @@ class Lifecycle(Scaffold):
         no ``after_request`` or ``after_this_request`` function, no
         :data:`~demijohn.signals.request_finished` receiver, no session to
         save."""
+        return (
+            self._only_session_may_observe(ctx)
+            and ctx._session is None
+            # A session cookie may need refreshing even if the view did not
+            # touch the session.
+            and self._unopened_session_saves_nothing(ctx)
+        )
+
+    def _only_session_may_observe(self, ctx: t.Any) -> bool:
+        """Whether nothing but the built-in cookie session could look at
+        this request's response: no ``after_request`` or
+        ``after_this_request`` function, no
+        :data:`~demijohn.signals.request_finished` receiver, and the stock
+        session interface."""
         return not (
             ctx._after_request_functions
-            or ctx._session is not None
             or request_finished.receivers
             or (
                 self.after_request_funcs
@@ -484,9 +497,6 @@ class Lifecycle(Scaffold):
             )
             # session_may_do_io() inlined
             or type(self.session_interface) is not SecureCookieSessionInterface
-            # A session cookie may need refreshing even if the view did not
-            # touch the session.
-            or not self._unopened_session_saves_nothing(ctx)
         )
 
     def _plain_lane_response(
@@ -507,25 +517,13 @@ class Lifecycle(Scaffold):
         it (the shortcut of :meth:`process_response`) and check its header
         fields, and send no signal.
         """
-        if (
-            ctx._after_request_functions
-            or request_finished.receivers
-            or (
-                self.after_request_funcs
-                and _has_hooks(self.after_request_funcs, ctx.request)
-            )
-            # session_may_do_io() inlined
-            or type(self.session_interface) is not SecureCookieSessionInterface
-        ):
+        if not self._only_session_may_observe(ctx):
             return None
         if ctx._session is not None or not self._unopened_session_saves_nothing(ctx):
             # PERF: the steps of finalize_request, driven for a session
             # write, cost a twentieth of such a request.
             response = self.make_response(rv)
-            session_ = ctx._get_session()
-            interface = self.session_interface
-            if not interface.is_null_session(session_):
-                interface.save_session(self, session_, response)  # type: ignore[arg-type]
+            self._save_built_in_session(ctx, response)
             check_header_fields(response)
             return response
         response_class = self.response_class
@@ -875,6 +873,11 @@ class Lifecycle(Scaffold):
         """
         if not ctx.session_opened and self._unopened_session_saves_nothing(ctx):
             return
+        self._save_built_in_session(ctx, response)
+
+    def _save_built_in_session(self, ctx: t.Any, response: Response) -> None:
+        """Open (if needed) and save the built-in cookie session, whether or
+        not saving it can do anything."""
         interface = self.session_interface
         session_ = ctx._get_session()
         if not interface.is_null_session(session_):
