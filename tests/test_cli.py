@@ -47,14 +47,15 @@ from demijohn.cli import (
 def _isolated_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> t.Iterator[None]:
-    """Run each test in an empty directory with no DEMIJOHN_* variables, and
-    undo what the CLI does to the process: the variables it sets, the
-    directories it puts on sys.path and the modules it imports from them.
+    """Run each test in an empty directory with no DEMIJOHN_* or FLASK_*
+    variables, and undo what the CLI does to the process: the variables it
+    sets, the directories it puts on sys.path and the modules it imports
+    from them.
     """
     saved_env = dict(os.environ)
     saved_path = list(sys.path)
     for name in list(os.environ):
-        if name.startswith("DEMIJOHN_") or name in (
+        if name.startswith(("DEMIJOHN_", "FLASK_")) or name in (
             "PYTHONSTARTUP",
             "WERKZEUG_RUN_MAIN",
         ):
@@ -679,6 +680,86 @@ def test_group_loads_dotenv_before_finding_the_app(tmp_path: Path) -> None:
     assert result.output == "hello from fromenv debug True\n"
 
 
+def test_group_finds_the_app_and_debug_flag_from_flask_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_module(tmp_path, "flaskapp.py", APP_MODULE)
+    monkeypatch.setenv("FLASK_APP", "flaskapp")
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    result = invoke("hello")
+    assert result.exit_code == 0, result.output
+    assert result.output == "hello from flaskapp debug True\n"
+
+
+def test_demijohn_variables_win_over_flask_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_module(tmp_path, "flaskapp.py", APP_MODULE)
+    write_module(tmp_path, "ownapp.py", APP_MODULE)
+    monkeypatch.setenv("FLASK_APP", "flaskapp")
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    monkeypatch.setenv("DEMIJOHN_APP", "ownapp")
+    monkeypatch.setenv("DEMIJOHN_DEBUG", "0")
+    assert invoke("hello").output == "hello from ownapp debug False\n"
+
+
+def test_flaskenv_is_loaded_below_the_other_default_files(tmp_path: Path) -> None:
+    write_module(tmp_path, "fromflaskenv.py", APP_MODULE)
+    write_env(
+        tmp_path,
+        ".flaskenv",
+        "FLASK_APP=fromflaskenv\nFLASK_DEBUG=1\nSHARED=flaskenv\nONLY_FLASKENV=yes\n",
+    )
+    write_env(tmp_path, ".demijohnenv", "SHARED=dj\n")
+    result = invoke("hello")
+    assert result.output == "hello from fromflaskenv debug True\n"
+    assert os.environ["SHARED"] == "dj"
+    assert os.environ["ONLY_FLASKENV"] == "yes"
+
+
+def test_flask_skip_dotenv_turns_off_the_default_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_env(tmp_path, ".env", "FROM_ENV=yes\n")
+    monkeypatch.setenv("FLASK_SKIP_DOTENV", "1")
+    invoke("routes")
+    assert "FROM_ENV" not in os.environ
+
+
+def test_flask_commands_entry_points_load_only_with_the_shim(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    @click.command()
+    def from_flask() -> None:
+        click.echo("flask plugin ran")
+
+    @click.command()
+    def from_demijohn() -> None:
+        click.echo("demijohn plugin ran")
+
+    by_group = {
+        "demijohn.commands": [FakeEntryPoint("db", from_demijohn)],
+        "flask.commands": [
+            FakeEntryPoint("db", from_flask),
+            FakeEntryPoint("migrate", from_flask),
+        ],
+    }
+
+    def entry_points(*, group: str) -> list[FakeEntryPoint]:
+        return by_group[group]
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    without_shim = DemijohnGroup()
+    assert "No such command 'migrate'" in invoke("migrate", group=without_shim).stderr
+
+    monkeypatch.setattr(demijohn.cli, "flask_shim_active", lambda: True)
+    with_shim = DemijohnGroup()
+    assert invoke("migrate", group=with_shim).output == "flask plugin ran\n"
+    # A demijohn plugin keeps its name.
+    assert invoke("db", group=with_shim).output == "demijohn plugin ran\n"
+    assert by_group["flask.commands"][0].loads == 0
+
+
 def test_env_file_option_wins_over_default_files(tmp_path: Path) -> None:
     write_module(tmp_path, "fromenv.py", APP_MODULE)
     write_module(tmp_path, "fromfile.py", APP_MODULE)
@@ -1006,6 +1087,20 @@ def test_run_options_read_demijohn_run_variables(
     assert result.exit_code == 0, result.output
     [call] = run_simple
     assert (call["host"], call["port"], call["use_reloader"]) == ("::1", 8123, True)
+
+
+def test_run_options_read_flask_run_variables_when_demijohn_ones_are_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_simple: list[dict[str, t.Any]]
+) -> None:
+    write_module(tmp_path, "app.py", APP_MODULE)
+    monkeypatch.setenv("FLASK_RUN_PORT", "8124")
+    monkeypatch.setenv("FLASK_RUN_HOST", "::1")
+    monkeypatch.setenv("DEMIJOHN_RUN_HOST", "127.0.0.2")
+    result = invoke("run")
+    assert result.exit_code == 0, result.output
+    [call] = run_simple
+    # The demijohn spelling wins where both are set.
+    assert (call["host"], call["port"]) == ("127.0.0.2", 8124)
 
 
 def test_run_rejects_a_bad_port(app: Demijohn, run_simple: list[t.Any]) -> None:

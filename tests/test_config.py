@@ -225,7 +225,7 @@ def test_from_envvar_missing_file(
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for key in list(os.environ):
-        if key.startswith(("DEMIJOHN_", "MYAPP_")):
+        if key.startswith(("DEMIJOHN_", "FLASK_", "MYAPP_")):
             monkeypatch.delenv(key)
     return monkeypatch
 
@@ -253,6 +253,38 @@ def test_from_prefixed_env_parses_json(clean_env: pytest.MonkeyPatch) -> None:
         "DICT": {"k": "v"},
         "QUOTED": "42",
     }
+
+
+def test_from_prefixed_env_reads_flask_variables_too(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    # A Flask deployment's FLASK_* settings keep working; where both
+    # spellings set a key, DEMIJOHN_* wins.
+    clean_env.setenv("FLASK_SECRET_KEY", "from-flask")
+    clean_env.setenv("FLASK_PORT", "8000")
+    clean_env.setenv("FLASK_DB__HOST", "flask.local")
+    clean_env.setenv("DEMIJOHN_PORT", "9000")
+    clean_env.setenv("DEMIJOHN_DB__USER", "dj")
+    config = Config("/")
+    config.from_prefixed_env()
+    assert config == {
+        "SECRET_KEY": "from-flask",
+        "PORT": 9000,
+        "DB": {"HOST": "flask.local", "USER": "dj"},
+    }
+
+
+def test_from_prefixed_env_with_a_prefix_reads_only_that_prefix(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("FLASK_A", "1")
+    clean_env.setenv("DEMIJOHN_B", "2")
+    flask_only = Config("/")
+    flask_only.from_prefixed_env("FLASK")
+    assert flask_only == {"A": 1}
+    demijohn_only = Config("/")
+    demijohn_only.from_prefixed_env("DEMIJOHN")
+    assert demijohn_only == {"B": 2}
 
 
 def test_from_prefixed_env_custom_prefix(clean_env: pytest.MonkeyPatch) -> None:

@@ -73,6 +73,7 @@ from .asgi import (
 from .concurrency import AsyncToSyncIterator
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute, _make_timedelta
 from .ctx import AppContext, RequestContext, StreamWithContext, _AppCtxGlobals
+from .environment import getenv
 from .errors import InvalidArgumentsError
 from .globals import current_app as current_app
 from .globals import g, request, session
@@ -373,7 +374,8 @@ class Demijohn(Lifespan, ProtocolDispatch):
         """Create :attr:`config` from :attr:`default_config`.
 
         Called once by the constructor. ``DEBUG`` starts from the
-        :envvar:`DEMIJOHN_DEBUG` environment variable.
+        :envvar:`DEMIJOHN_DEBUG` environment variable (or ``FLASK_DEBUG``, see
+        :mod:`demijohn.environment`).
         """
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
@@ -823,13 +825,13 @@ class Demijohn(Lifespan, ProtocolDispatch):
         ``options`` go to :func:`werkzeug.serving.run_simple`. Does nothing
         when called while the ``demijohn run`` command is running the app.
         """
-        if os.environ.get("DEMIJOHN_RUN_FROM_CLI") == "true":
+        if getenv("RUN_FROM_CLI") == "true":
             return
         if get_load_dotenv(load_dotenv):
             from .cli import load_dotenv as _load_dotenv
 
             _load_dotenv()
-            if "DEMIJOHN_DEBUG" in os.environ:
+            if getenv("DEBUG") is not None:
                 self.debug = get_debug_flag()
         if debug is not None:
             self.debug = bool(debug)

@@ -3,13 +3,15 @@
 How a command reaches the application::
 
     demijohn [--env-file F] [--app IMPORT] [--debug] COMMAND
-      load_dotenv            .demijohnenv, then .env, then F; os.environ wins
+      load_dotenv            .flaskenv, .demijohnenv, .env, then F;
+                             os.environ wins; FLASK_X copied to DEMIJOHN_X
       ScriptInfo.load_app    find the app (demijohn.cli_loading)
       COMMAND                built-in (demijohn.cli_commands), a
                              'demijohn.commands' plugin, or app.cli
 
 Options also read ``DEMIJOHN_*`` environment variables: ``DEMIJOHN_APP``,
-``DEMIJOHN_DEBUG``, ``DEMIJOHN_RUN_PORT`` and so on.
+``DEMIJOHN_DEBUG``, ``DEMIJOHN_RUN_PORT`` and so on, or, when one is not
+set, its Flask spelling (``FLASK_APP``, ...; see :mod:`demijohn.environment`).
 
 This module is Flask's ``flask.cli``: the names it re-exports from
 :mod:`demijohn.cli_loading` (app discovery,
@@ -50,6 +52,8 @@ from .cli_loading import locate_app as locate_app
 from .cli_loading import pass_script_info as pass_script_info
 from .cli_loading import prepare_import as prepare_import
 from .cli_loading import with_appcontext as with_appcontext
+from .compat import flask_shim_active
+from .environment import adopt_flask_variables
 from .globals import _cv_app
 from .globals import current_app as current_app
 from .helpers import get_debug_flag as get_debug_flag
@@ -59,7 +63,8 @@ if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .app import Demijohn
 
 # The dotenv files loaded by default; a later file overrides an earlier one.
-_DEFAULT_DOTENV_FILES = (".demijohnenv", ".env")
+# Flask's own file comes first, so demijohn's files win over it.
+_DEFAULT_DOTENV_FILES = (".flaskenv", ".demijohnenv", ".env")
 
 
 def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> None:
@@ -134,6 +139,9 @@ def _load_env_file(
     defaults = ctx.ensure_object(ScriptInfo).load_dotenv_defaults
     if value is not None or defaults:
         load_dotenv(value, load_defaults=defaults)
+    # The options read DEMIJOHN_* variables; a Flask deployment sets
+    # FLASK_* ones, in the environment or in the files just loaded.
+    adopt_flask_variables()
 
 
 # Eager and registered first, so the files are loaded before --app and the
@@ -143,8 +151,8 @@ _env_file_option = click.Option(
     type=click.Path(exists=True, dir_okay=False),
     help=(
         "Load environment variables from this file. They override those from"
-        " '.env' and '.demijohnenv'; variables already set in the environment"
-        " override all of them. Needs python-dotenv."
+        " '.env', '.demijohnenv' and '.flaskenv'; variables already set in the"
+        " environment override all of them. Needs python-dotenv."
     ),
     is_eager=True,
     expose_value=False,
@@ -187,7 +195,8 @@ class DemijohnGroup(AppGroup):
 
     It adds the ``--env-file/-e``, ``--flask-shim``, ``--app/-A`` and
     ``--debug/--no-debug`` options, the default commands, commands
-    registered under the ``demijohn.commands`` entry point group, and the
+    registered under the ``demijohn.commands`` entry point group (and,
+    with the Flask import shim on, under Flask's ``flask.commands``), and the
     commands of the loaded application's :attr:`~demijohn.Demijohn.cli`.
     Options read ``DEMIJOHN_*`` environment variables.
 
@@ -236,8 +245,17 @@ class DemijohnGroup(AppGroup):
     def _load_plugin_commands(self) -> None:
         if self._loaded_plugin_commands:
             return
+        own: set[str] = set()
         for entry_point in importlib.metadata.entry_points(group="demijohn.commands"):
             self.add_command(entry_point.load(), entry_point.name)
+            own.add(entry_point.name)
+        if flask_shim_active():
+            # A Flask extension's commands (Flask-Migrate's ``db``, say)
+            # import flask, which is demijohn only with the shim on. A
+            # demijohn plugin of the same name wins.
+            for entry_point in importlib.metadata.entry_points(group="flask.commands"):
+                if entry_point.name not in own:
+                    self.add_command(entry_point.load(), entry_point.name)
         self._loaded_plugin_commands = True
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -335,16 +353,18 @@ def load_dotenv(
     """Set environment variables from dotenv files.
 
     Values from ``path`` override those from ``.env``, which override those
-    from ``.demijohnenv`` (both found by searching up from the working
-    directory). A variable already in :data:`os.environ` is never replaced.
-    Called by the ``demijohn`` command before the application is loaded,
-    and by :meth:`~demijohn.Demijohn.run`.
+    from ``.demijohnenv``, which override those from Flask's ``.flaskenv``
+    (each found by searching up from the working directory). A variable
+    already in :data:`os.environ` is never replaced. Called by the
+    ``demijohn`` command before the application is loaded, and by
+    :meth:`~demijohn.Demijohn.run`.
 
     Does nothing when python-dotenv is not installed, except print a tip
     when there are files it would have loaded.
 
     :param path: A file to load, in addition to the defaults.
-    :param load_defaults: Whether to look for ``.demijohnenv`` and ``.env``.
+    :param load_defaults: Whether to look for ``.flaskenv``, ``.demijohnenv``
+        and ``.env``.
     :return: Whether any variable was read from a file.
     """
     try:

@@ -20,6 +20,8 @@ from datetime import timedelta
 
 from werkzeug.utils import import_string
 
+from .environment import FLASK_PREFIX, PREFIX
+
 __all__ = ["DEFAULT_CONFIG", "Config", "ConfigAttribute"]
 
 T = t.TypeVar("T")
@@ -202,7 +204,7 @@ class Config(dict[str, t.Any]):
 
     def from_prefixed_env(
         self,
-        prefix: str = "DEMIJOHN",
+        prefix: str | None = None,
         *,
         loads: t.Callable[[str], t.Any] = json.loads,
     ) -> bool:
@@ -219,18 +221,26 @@ class Config(dict[str, t.Any]):
         dicts for missing intermediate keys. Variables are applied in sorted
         order, so the result does not depend on the environment's order.
 
-        :param prefix: The prefix to look for, without the trailing ``_``.
+        Without a ``prefix``, Flask's ``FLASK_`` variables are loaded first
+        and demijohn's ``DEMIJOHN_`` ones after them, so an application moved
+        from Flask keeps its settings and ``DEMIJOHN_X`` wins over
+        ``FLASK_X``.
+
+        :param prefix: The prefix to look for, without the trailing ``_``;
+            ``None`` for both ``FLASK`` and ``DEMIJOHN``.
         :param loads: Converts each string value; any exception it raises
             leaves the value as a string.
         :return: Always ``True``.
         :raises TypeError: If a nested key passes through an existing value
             that is not a dict.
         """
-        start = f"{prefix}_"
-        for env_key in sorted(os.environ):
-            if env_key.startswith(start):
-                value = _load_or_keep(loads, os.environ[env_key])
-                self._set_nested(env_key[len(start) :].split("__"), value)
+        prefixes = (FLASK_PREFIX, PREFIX) if prefix is None else (prefix,)
+        for each in prefixes:
+            start = f"{each}_"
+            for env_key in sorted(os.environ):
+                if env_key.startswith(start):
+                    value = _load_or_keep(loads, os.environ[env_key])
+                    self._set_nested(env_key[len(start) :].split("__"), value)
         return True
 
     def _set_nested(self, path: list[str], value: t.Any) -> None:

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import globals as _globals
 from .ctx import StreamWithContext
+from .environment import getenv
 from .globals import current_app, request, request_ctx, session
 from .signals import message_flashed
 
@@ -33,21 +34,23 @@ _cv_request = _globals._cv_request
 
 
 def get_debug_flag() -> bool:
-    """Whether the :envvar:`DEMIJOHN_DEBUG` environment variable asks for
-    debug mode. Unset, empty, ``0``, ``false`` and ``no`` mean no.
+    """Whether the :envvar:`DEMIJOHN_DEBUG` environment variable (or, when
+    it is not set, Flask's ``FLASK_DEBUG``) asks for debug mode. Unset,
+    empty, ``0``, ``false`` and ``no`` mean no.
     """
-    value = os.environ.get("DEMIJOHN_DEBUG")
+    value = getenv("DEBUG")
     return bool(value and value.lower() not in {"0", "false", "no"})
 
 
 def get_load_dotenv(default: bool = True) -> bool:
     """Whether the CLI should load ``.env`` and ``.demijohnenv`` files.
 
-    :envvar:`DEMIJOHN_SKIP_DOTENV` set to a true value turns loading off.
+    :envvar:`DEMIJOHN_SKIP_DOTENV` (or, when it is not set, Flask's
+    ``FLASK_SKIP_DOTENV``) set to a true value turns loading off.
 
     :param default: What to return when the variable is not set.
     """
-    value = os.environ.get("DEMIJOHN_SKIP_DOTENV")
+    value = getenv("SKIP_DOTENV")
     if not value:
         return default
     return value.lower() in {"0", "false", "no"}
