@@ -205,7 +205,8 @@ class DemijohnGroup(AppGroup):
     :param create_app: A function returning the application, instead of
         finding it from ``--app``.
     :param add_version_option: Add the ``--version`` option.
-    :param load_dotenv: Load the default ``.demijohnenv`` and ``.env`` files.
+    :param load_dotenv: Load the default ``.flaskenv``, ``.demijohnenv`` and
+        ``.env`` files.
     :param set_debug_flag: Set the app's debug flag from ``--debug`` or
         :envvar:`DEMIJOHN_DEBUG`.
     :param extra: Passed to :class:`click.Group`.
@@ -372,8 +373,8 @@ def load_dotenv(
     except ImportError:
         if path or any(os.path.isfile(name) for name in _DEFAULT_DOTENV_FILES):
             click.secho(
-                " * Tip: There are .env or .demijohnenv files present. Install"
-                " python-dotenv to use them.",
+                " * Tip: There are .env, .demijohnenv or .flaskenv files present."
+                " Install python-dotenv to use them.",
                 fg="yellow",
                 err=True,
             )

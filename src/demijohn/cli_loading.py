@@ -304,9 +304,9 @@ class ScriptInfo:
         application; it takes precedence over ``app_import_path``.
     :param set_debug_flag: Set the loaded app's :attr:`~demijohn.Demijohn.debug`
         from :envvar:`DEMIJOHN_DEBUG`.
-    :param load_dotenv_defaults: Whether the default ``.demijohnenv`` and
-        ``.env`` files should be loaded; false when
-        :envvar:`DEMIJOHN_SKIP_DOTENV` is set.
+    :param load_dotenv_defaults: Whether the default ``.flaskenv``,
+        ``.demijohnenv`` and ``.env`` files should be loaded; false when
+        :envvar:`DEMIJOHN_SKIP_DOTENV` (or ``FLASK_SKIP_DOTENV``) is set.
     """
 
     def __init__(

@@ -235,9 +235,10 @@ class Config(dict[str, t.Any]):
             that is not a dict.
         """
         prefixes = (FLASK_PREFIX, PREFIX) if prefix is None else (prefix,)
+        env_keys = sorted(os.environ)
         for each in prefixes:
             start = f"{each}_"
-            for env_key in sorted(os.environ):
+            for env_key in env_keys:
                 if env_key.startswith(start):
                     value = _load_or_keep(loads, os.environ[env_key])
                     self._set_nested(env_key[len(start) :].split("__"), value)

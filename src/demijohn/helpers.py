@@ -43,7 +43,8 @@ def get_debug_flag() -> bool:
 
 
 def get_load_dotenv(default: bool = True) -> bool:
-    """Whether the CLI should load ``.env`` and ``.demijohnenv`` files.
+    """Whether the CLI should load the default dotenv files (``.env``,
+    ``.demijohnenv`` and ``.flaskenv``).
 
     :envvar:`DEMIJOHN_SKIP_DOTENV` (or, when it is not set, Flask's
     ``FLASK_SKIP_DOTENV``) set to a true value turns loading off.
