@@ -65,11 +65,8 @@ from .asgi import (
     ASGILifespan,
     ASGIWebsocketConnection,
     ProtocolDispatch,
-    Receive,
-    Scope,
-    Send,
-    serve_asgi,
 )
+from .asgi_lane import asgi_app as asgi_lane_entry
 from .concurrency import AsyncToSyncIterator
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute, _make_timedelta
 from .ctx import AppContext, RequestContext, StreamWithContext, _AppCtxGlobals
@@ -85,6 +82,7 @@ from .lifecycle import Lifecycle
 from .lifespan import Lifespan
 from .logging import create_logger as create_logger
 from .output import PlainOutput
+from .overrides import keeps_members
 from .scaffold import Scaffold as Scaffold
 from .scaffold import _endpoint_from_view_func, find_package, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
@@ -165,8 +163,24 @@ class Demijohn(Lifespan, ProtocolDispatch):
     #: :class:`~demijohn.wrappers.Response` to change defaults.
     response_class: type[Response] = Response
 
-    #: Serves ASGI ``http`` connections; see :mod:`demijohn.asgi`.
+    #: Serves ASGI ``http`` connections; see :mod:`demijohn.asgi`. With
+    #: this class, requests that qualify take the lane of
+    #: :mod:`demijohn.asgi_lane`; with a subclass, every request goes
+    #: through the subclass.
     asgi_http_class = ASGIHTTPConnection
+
+    #: Whether the class keeps every method the ASGI lane stands in for:
+    #: those of the plain lane, the teardown steps and the context
+    #: factories; computed when a subclass is created.
+    _asgi_lane_class: bool = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._asgi_lane_class = (
+            cls._plain_lane_class
+            and not cls._overrides_teardown
+            and keeps_members(cls, Demijohn, ("app_context", "request_context"))
+        )
 
     #: Serves ASGI ``websocket`` connections.
     asgi_websocket_class = ASGIWebsocketConnection
@@ -726,21 +740,11 @@ class Demijohn(Lifespan, ProtocolDispatch):
                 error = None
             ctx.pop(error)
 
-    async def asgi_app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The ASGI 3 application: serve one connection.
-
-        HTTP requests run the same lifecycle as :meth:`wsgi_app`; WebSocket
-        connections run the handlers registered with :meth:`websocket`; the
-        lifespan protocol runs :meth:`startup` and :meth:`shutdown`. Wrap
-        this attribute to apply ASGI middleware
-        (``app.asgi_app = Middleware(app.asgi_app)``).
-        """
-        if scope["type"] == "http":
-            # PERF: what serve_asgi would do for the common case, without
-            # one more coroutine per request.
-            await self.asgi_http_class(self, scope)(receive, send)
-        else:
-            await serve_asgi(self, scope, receive, send)
+    # PERF: the ASGI application is the lane's entry function itself (see
+    # demijohn.asgi_lane), adopted as this method, so a request takes no
+    # coroutine call to get there. It is a method like any other: override
+    # it, call it through super(), or wrap the attribute.
+    asgi_app = asgi_lane_entry
 
     # -- contexts ----------------------------------------------------------
 

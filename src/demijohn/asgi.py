@@ -123,6 +123,28 @@ async def dispatch_plainly(app: Demijohn, ctx: RequestContext) -> t.Any:
     return await run_steps_async(app, app._steps("finalize_request", rv))
 
 
+def settle_request(
+    app: Demijohn,
+    ctx: RequestContext,
+    source: ScopeEnviron,
+    error: BaseException | None,
+) -> BaseException | None:
+    """What the ASGI edge does for a request after sending its response and
+    before popping its context: hand both contexts to a test client that
+    preserves them, close the ``stream_with_context`` streams nobody
+    finished, and return the error teardown sees (``None`` for one
+    :meth:`~demijohn.Demijohn.should_ignore_error` ignores)."""
+    preserve = source.get("werkzeug.debug.preserve_context")
+    if preserve is not None:
+        preserve(_cv_app.get())
+        preserve(_cv_request.get())
+    if error is not None and app.should_ignore_error(error):
+        error = None
+    if ctx._streams:
+        ctx._close_abandoned_streams()
+    return error
+
+
 class MalformedBody(Exception):
     """The request body does not match its framing (e.g. more or fewer bytes
     than ``Content-Length`` declares). Answered with 400 at the edge,
@@ -356,14 +378,7 @@ class ASGIHTTPConnection:
                 error = e
             raise
         finally:
-            preserve = source.get("werkzeug.debug.preserve_context")
-            if preserve is not None:
-                preserve(_cv_app.get())
-                preserve(_cv_request.get())
-            if error is not None and app.should_ignore_error(error):
-                error = None
-            if ctx._streams:
-                ctx._close_abandoned_streams()
+            error = settle_request(app, ctx, source, error)
             if not ctx._pop_without_teardown(error):
                 await run_steps_async(app, ctx._pop_steps(error))
 
@@ -631,6 +646,9 @@ class ASGIWebsocketConnection:
 
 _D = t.TypeVar("_D", bound="ProtocolDispatch")
 
+# Stands for an argument a server did not pass.
+_NO_ARG: t.Any = object()
+
 
 class ProtocolDispatch:
     """The base class of objects that both protocols serve: a
@@ -664,16 +682,26 @@ class ProtocolDispatch:
             vars(instance)["__call__"] = _BoundDispatch(instance)
         return instance
 
-    def __call__(self, *args: t.Any) -> t.Any:
+    def __call__(
+        self,
+        first: t.Any = _NO_ARG,
+        second: t.Any = _NO_ARG,
+        third: t.Any = _NO_ARG,
+        *more: t.Any,
+    ) -> t.Any:
         """Serve a request by the protocol the arguments belong to."""
-        if len(args) == 2:
-            return self.wsgi_app(*args)  # type: ignore[attr-defined]
-        if len(args) == 3:
-            return self.asgi_app(*args)  # type: ignore[attr-defined]
+        # PERF: named parameters rather than ``*args``, which would pack
+        # and unpack a tuple for every request.
+        if third is not _NO_ARG:
+            if not more:
+                return self.asgi_app(first, second, third)  # type: ignore[attr-defined]
+        elif second is not _NO_ARG:
+            return self.wsgi_app(first, second)  # type: ignore[attr-defined]
+        given = sum(arg is not _NO_ARG for arg in (first, second, third)) + len(more)
         raise TypeError(
             "A demijohn application is called by a server, as"
             " app(environ, start_response) under WSGI or"
-            f" app(scope, receive, send) under ASGI; it got {len(args)}"
+            f" app(scope, receive, send) under ASGI; it got {given}"
             " arguments."
         )
 
@@ -777,5 +805,6 @@ __all__ = [
     "ProtocolDispatch",
     "dispatch_plainly",
     "run_steps_async",
+    "settle_request",
     "serve_asgi",
 ]

@@ -25,6 +25,7 @@ only translates.
 
 from __future__ import annotations
 
+import io
 import sys
 import typing as t
 from urllib.parse import unquote_to_bytes
@@ -55,7 +56,7 @@ def _header_environ_key(raw_name: bytes) -> str:
 
 
 def build_environ(
-    scope: Scope, body: t.IO[bytes], content_length: int | None
+    scope: Scope, body: t.IO[bytes] | None, content_length: int | None
 ) -> WSGIEnvironment:
     """Build the WSGI environ a WSGI server would give for ``scope``.
 
@@ -65,7 +66,8 @@ def build_environ(
     headers joined with ``,``, cookies with ``;``). The original scope is
     kept under ``asgi.scope``.
 
-    :param body: The request body, positioned at its start.
+    :param body: The request body, positioned at its start; ``None`` for
+        an empty one.
     :param content_length: The body length to declare, or ``None`` to keep
         the client's header.
     """
@@ -74,7 +76,7 @@ def build_environ(
     environ["PATH_INFO"] = path_info(scope)
     environ["REQUEST_METHOD"] = scope.get("method", "GET")
     environ["QUERY_STRING"] = scope.get("query_string", b"").decode("latin-1")
-    environ["wsgi.input"] = body
+    environ["wsgi.input"] = io.BytesIO() if body is None else body
     environ["wsgi.errors"] = sys.stderr
     environ["asgi.scope"] = scope
     client = scope.get("client")
@@ -212,7 +214,8 @@ class ScopeEnviron:
     :meth:`build` the first time its environ is read.
 
     :param scope: The HTTP scope.
-    :param body: The request body, positioned at its start.
+    :param body: The request body, positioned at its start; ``None`` for
+        an empty one (its stream is made when the environ is built).
     :param content_length: The body length to declare, or ``None`` to keep
         the client's header (as for :func:`build_environ`).
     :param headers: The scope's :func:`header_table`.
@@ -223,7 +226,7 @@ class ScopeEnviron:
     def __init__(
         self,
         scope: Scope,
-        body: t.IO[bytes],
+        body: t.IO[bytes] | None,
         content_length: int | None,
         headers: dict[bytes, bytes] | None,
     ) -> None:
@@ -247,9 +250,17 @@ class ScopeEnviron:
             header_keys = _header_environ(scope.get("headers", ()))
             cookie = header_keys.get("HTTP_COOKIE")
             upgrade = header_keys.get("HTTP_UPGRADE")
+        # path_info()'s common case, inlined: a raw path without root path,
+        # escapes or query.
+        raw_path = scope.get("raw_path")
+        path = None
+        if raw_path and not scope.get("root_path"):
+            path = raw_path.decode("latin-1")
+            if "%" in path or "?" in path:
+                path = None
         self.known: dict[str, t.Any] = {
             "REQUEST_METHOD": scope.get("method", "GET"),
-            "PATH_INFO": path_info(scope),
+            "PATH_INFO": path_info(scope) if path is None else path,
             "wsgi.url_scheme": scope.get("scheme") or "http",
             # A cookie or upgrade header has a single spelling (no "-" that
             # "_" would share its environ key with).

@@ -294,6 +294,21 @@ class RequestContext:
             tuple[contextvars.Token[RequestContext], AppContext | None]
         ] = []
 
+    @classmethod
+    def _binding_lazily(cls, app: Demijohn, request: Request) -> RequestContext:
+        """A context for ``request`` whose URL adapter binds the first time
+        it is used: what the constructor makes when
+        ``app._binds_url_adapter_lazily()`` is true, which the caller (the
+        ASGI lane, see :mod:`demijohn.asgi_lane`) has checked."""
+        ctx = cls.__new__(cls)
+        ctx.app = app
+        ctx.request = request
+        ctx._url_adapter = _UNBOUND
+        ctx._session = None
+        ctx._after_request_functions = []
+        ctx._cv_tokens = []
+        return ctx
+
     # PERF: attributes that few requests change are class-level defaults,
     # assigned on the instance only when they change, which saves setting
     # them for every request.

@@ -240,6 +240,34 @@ class Lifecycle(Scaffold):
     #: Whether the class overrides a teardown step.
     _overrides_teardown: bool = False
 
+    #: The names of the class's methods replaced on this instance
+    #: (``app.process_response = ...``), kept by :meth:`__setattr__` and
+    #: :meth:`__delattr__`.
+    _replaced_methods: frozenset[str] = frozenset()
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        """Set an attribute, noting when it replaces one of the class's
+        methods on this instance.
+
+        PERF: the request path asks whether a method it stands in for was
+        replaced on the instance; with the replacements noted here that is
+        a look at :attr:`_replaced_methods`, not a search of the instance's
+        attributes. (Methods are replaced by assignment; writing into the
+        instance ``__dict__`` directly is not seen.)
+        """
+        super().__setattr__(name, value)
+        if name not in self._replaced_methods and isinstance(
+            getattr(type(self), name, None), FunctionType
+        ):
+            self.__dict__["_replaced_methods"] = self._replaced_methods | {name}
+
+    def __delattr__(self, name: str) -> None:
+        """Delete an attribute; deleting a replaced method brings back the
+        class's."""
+        super().__delattr__(name)
+        if name in self._replaced_methods:
+            self.__dict__["_replaced_methods"] = self._replaced_methods - {name}
+
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._overridden_steps = frozenset(
@@ -412,7 +440,7 @@ class Lifecycle(Scaffold):
         if (
             not self._plain_lane_class
             # Methods replaced on the instance count as overrides too.
-            or not self.__dict__.keys().isdisjoint(_LANE_METHODS)
+            or not self._replaced_methods.isdisjoint(_LANE_METHODS)
             or request_started.receivers
         ):
             return None
@@ -454,7 +482,7 @@ class Lifecycle(Scaffold):
             or "description" in e.__dict__
             or e.response is not None
             or not self._plain_error_lane_class
-            or not self.__dict__.keys().isdisjoint(_LANE_ERROR_METHODS)
+            or not self._replaced_methods.isdisjoint(_LANE_ERROR_METHODS)
             or self.trap_http_exception(e)
             or self._find_error_handler(e, [])
             or not self._response_unobserved(ctx)

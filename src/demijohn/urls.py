@@ -121,6 +121,31 @@ class URLBuilding(Lifecycle):
             and "bind_to_environ" not in self.url_map.__dict__
         )
 
+    def _unbound_router(self) -> FastRouter | None:
+        """:meth:`_url_router` when :meth:`_binds_url_adapter_lazily` is
+        true, else ``None``: the router a request may be matched with
+        before any URL adapter is bound, as the ASGI lane matches.
+
+        PERF: the two questions in one call, answered from the router cache
+        when it is current (a cached router exists only for the built-in
+        :meth:`create_url_adapter`).
+        """
+        config = self.config
+        url_map = self.url_map
+        cached = self._router_cache
+        if (
+            cached is not None
+            and cached[0] is url_map
+            and not url_map._remap
+            and cached[1] == len(url_map._rules_by_endpoint)
+            and config["TRUSTED_HOSTS"] is None
+            and config["SERVER_NAME"] is None
+            and type(url_map).bind_to_environ is Map.bind_to_environ
+            and "bind_to_environ" not in url_map.__dict__
+        ):
+            return cached[2]
+        return self._url_router() if self._binds_url_adapter_lazily() else None
+
     def _url_router(self) -> FastRouter | None:
         """The fast router for :attr:`url_map`, or ``None`` when requests
         must be matched by Werkzeug's adapter alone.

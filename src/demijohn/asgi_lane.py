@@ -1,0 +1,410 @@
+"""The ASGI application, with its lane for the common HTTP request.
+
+:meth:`Demijohn.asgi_app <demijohn.Demijohn.asgi_app>` is :func:`asgi_app`
+(the application adopts it as that method). For an HTTP request that
+nothing but its view looks at, it does in one coroutine what the general
+edge does through its layers (:class:`~demijohn.asgi.ASGIHTTPConnection`,
+its ``read_body`` and ``handle``, :func:`~demijohn.asgi.dispatch_plainly`,
+the contexts' ``push`` and ``pop``): it makes the request context, binds
+it and the application context, matches the URL with the application's
+router, awaits the view, sends a text, bytes or JSON value as two ASGI
+messages and unbinds the contexts. Anything else goes the general way,
+which stays the reference for what a request does:
+
+* before the contexts are bound, the whole request goes to the
+  application's :attr:`~demijohn.Demijohn.asgi_http_class` when the scope
+  may carry a body (a method other than ``GET``/``HEAD``, a
+  ``Content-Length`` or ``Transfer-Encoding`` header, HTTP/2), its headers
+  are not one lower-case name each, or the application registers anything
+  the lane does not run: a ``before_request``, ``after_request``,
+  ``teardown_request``, ``teardown_appcontext`` function or URL value
+  preprocessor, a receiver of a request or application-context signal, a
+  session interface other than the built-in one, an override of a
+  lifecycle step or of a context factory, a request class that needs its
+  environ at once, or a URL map whose router cannot answer;
+* once they are bound, every other case (no URL match, a synchronous view,
+  an exception, a session the view opened, an ``after_this_request``
+  function, a response object, a stream) continues with the general
+  edge's own functions from that point, and so do the teardown steps when
+  something was registered meanwhile.
+
+PERF: the general edge costs about twice a Starlette request for the
+minimal one (a view returning text): its layers are a dozen Python calls
+and several coroutines, each asking again what this lane asks once per
+request. Every condition is still checked per request, since hooks and
+signal receivers may be added at any time; none is cached.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from types import FunctionType
+
+from werkzeug.exceptions import NotFound
+
+from .asgi import (
+    _BODILESS_METHODS,
+    _HTTP_1,
+    ASGIHTTPConnection,
+    dispatch_plainly,
+    run_steps_async,
+    send_plain_output,
+    serve_asgi,
+    settle_request,
+)
+from .asgi_environ import ScopeEnviron
+from .ctx import AppContext, RequestContext
+from .globals import _cv_app, _cv_request
+from .lifecycle import _CO_COROUTINE, _LANE_METHODS, _responds_plainly
+from .output import PlainOutput, sends_plainly, text_content_type
+from .sessions import SecureCookieSessionInterface
+from .signals import (
+    appcontext_popped,
+    appcontext_pushed,
+    appcontext_tearing_down,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
+from .wrappers import decode_wsgi_text
+
+if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
+    from .app import Demijohn
+    from .asgi import Receive, Scope, Send
+
+#: The application methods the lane stands in for: the lifecycle steps of
+#: the plain lane and the context factories. Replacing one on the instance
+#: closes the lane as overriding it in a subclass does.
+LANE_APP_METHODS = frozenset(
+    (
+        *_LANE_METHODS,
+        "app_context",
+        "request_context",
+        "do_teardown_request",
+        "do_teardown_appcontext",
+    )
+)
+
+_HTTP = frozenset({"http", "https"})
+
+
+def _lane_open(app: Demijohn) -> bool:
+    """Whether the application registers nothing the lane would skip: no
+    hook but the view, no receiver of a signal sent from the contexts or
+    the lifecycle steps the lane stands in for, the built-in session
+    interface, and no override of those steps or of the context
+    factories."""
+    return (
+        app._asgi_lane_class
+        and (
+            not app._replaced_methods
+            or app._replaced_methods.isdisjoint(LANE_APP_METHODS)
+        )
+        and not (
+            app.before_request_funcs
+            or app.url_value_preprocessors
+            or app.after_request_funcs
+            or app.teardown_request_funcs
+            or app.teardown_appcontext_funcs
+            or request_started.receivers
+            or request_finished.receivers
+            or request_tearing_down.receivers
+            or appcontext_pushed.receivers
+            or appcontext_popped.receivers
+            or appcontext_tearing_down.receivers
+        )
+        and type(app.session_interface) is SecureCookieSessionInterface
+        and app.request_class._lazy_environ
+    )
+
+
+async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) -> None:
+    """The ASGI 3 application: serve one connection.
+
+    HTTP requests run the same lifecycle as
+    :meth:`~demijohn.Demijohn.wsgi_app`; WebSocket connections run the
+    handlers registered with :meth:`~demijohn.Demijohn.websocket`; the
+    lifespan protocol runs :meth:`~demijohn.Demijohn.startup` and
+    :meth:`~demijohn.Demijohn.shutdown`. Wrap this attribute to apply ASGI
+    middleware (``app.asgi_app = Middleware(app.asgi_app)``).
+
+    HTTP requests go to :attr:`~demijohn.Demijohn.asgi_http_class`; with
+    the built-in class, those that qualify take the lane of
+    :mod:`demijohn.asgi_lane` instead.
+    """
+    if scope["type"] != "http":
+        await serve_asgi(app, scope, receive, send)
+        return
+    http_class = app.asgi_http_class
+    headers = scope.get("headers")
+    # What header_table() answers, for a header list.
+    table = None
+    if type(headers) is list and http_class is ASGIHTTPConnection:
+        try:
+            table = dict(headers)
+        except (TypeError, ValueError):
+            pass
+        else:
+            if len(table) != len(headers) or not (
+                _LOWER_CASE_NAMES.issuperset(table) or _all_lower_case(table)
+            ):
+                table = None
+    if (
+        table is None
+        or b"content-length" in table
+        or b"transfer-encoding" in table
+        or scope.get("method") not in _BODILESS_METHODS
+        or scope.get("http_version") not in _HTTP_1
+        or not _lane_open(app)
+    ):
+        await http_class(app, scope)(receive, send)
+        return
+    router = app._unbound_router()
+    if router is None:
+        await http_class(app, scope)(receive, send)
+        return
+
+    # What ASGIHTTPConnection.handle and app._request_context_from make.
+    source = ScopeEnviron(scope, None, None, table)
+    request = app.request_class._with_environ_source(source)
+    request.json_module = app.json
+    ctx = RequestContext._binding_lazily(app, request)
+
+    # RequestContext.push, with no appcontext_pushed receiver to send to.
+    app_ctx: AppContext | None = _cv_app.get(None)
+    if app_ctx is None or app_ctx.app is not app:
+        app_ctx = AppContext(app)
+        app_ctx._cv_tokens.append(_cv_app.set(app_ctx))
+    else:
+        app_ctx = None
+    token = _cv_request.set(ctx)
+    ctx._cv_tokens.append((token, app_ctx))
+
+    method = request.method
+    error: BaseException | None = None
+    try:
+        try:
+            # RequestContext.match_request for the router's answers; after
+            # the push, as custom converters may use current_app.
+            known = source.known
+            hit = None
+            if not known["HTTP_UPGRADE"] and known["wsgi.url_scheme"] in _HTTP:
+                path = known["PATH_INFO"]
+                if not path.isascii():
+                    path = decode_wsgi_text(path)
+                hit = router.match(path, method)
+                if hit is None and router.misses(path):
+                    request.routing_exception = NotFound()
+            if hit is None:
+                if request.routing_exception is None:
+                    ctx.match_request()
+                response = await _dispatch_generally(app, ctx)
+            else:
+                request.url_rule, request.view_args = hit
+                rule = hit[0]
+                view = app.view_functions[rule.endpoint]
+                if (
+                    type(view) is not FunctionType
+                    or not view.__code__.co_flags & _CO_COROUTINE
+                    or rule.websocket
+                    # A Rule added to url_map directly has no such attribute.
+                    or (
+                        method == "OPTIONS"
+                        and getattr(rule, "provide_automatic_options", False)
+                    )
+                ):
+                    response = await _dispatch_generally(app, ctx)
+                else:
+                    # The plain lane (see demijohn.asgi.dispatch_plainly),
+                    # with an async def view awaited here.
+                    if not app._got_first_request:
+                        app._got_first_request = True
+                    try:
+                        rv = await view(**hit[1])
+                    except Exception as e:
+                        response = await _handle_view_error(app, e)
+                    else:
+                        plain = _plain_body(app, ctx, request, rv)
+                        if plain is not None:
+                            # send_plain_output, inlined, for a 200.
+                            content_type, body = plain
+                            await send(
+                                {
+                                    "type": "http.response.start",
+                                    "status": 200,
+                                    "headers": [
+                                        (b"content-type", content_type),
+                                        (
+                                            b"content-length",
+                                            str(len(body)).encode("ascii"),
+                                        ),
+                                    ],
+                                }
+                            )
+                            await send(
+                                {
+                                    "type": "http.response.body",
+                                    "body": b"" if method == "HEAD" else body,
+                                    "more_body": False,
+                                }
+                            )
+                            return
+                        response = app._plain_lane_response(ctx, rv)
+                        if response is None:
+                            response = await run_steps_async(
+                                app, app._steps("finalize_request", rv)
+                            )
+        except Exception as e:
+            error = e
+            response = await run_steps_async(app, app._steps("handle_exception", e))
+        if type(response) is PlainOutput:
+            await send_plain_output(send, response, method)
+        else:
+            await ASGIHTTPConnection(app, scope).send_response(
+                response, source.build(), send
+            )
+    except BaseException as e:
+        if error is None:
+            error = e
+        raise
+    finally:
+        error = settle_request(app, ctx, source, error)
+        tokens = ctx._cv_tokens
+        if (
+            len(tokens) != 1
+            or ctx._streams_open
+            or app.teardown_request_funcs
+            or app.teardown_appcontext_funcs
+            or request_tearing_down.receivers
+            or appcontext_tearing_down.receivers
+            or (
+                app._replaced_methods
+                and not app._replaced_methods.isdisjoint(_TEARDOWN_METHODS)
+            )
+        ):
+            # Something to tear down was registered during the request.
+            await run_steps_async(app, ctx._pop_steps(error))
+        else:
+            # RequestContext._pop_without_teardown, inlined.
+            try:
+                request.close()
+            finally:
+                popped = _cv_request.get()
+                tokens.pop()
+                _cv_request.reset(token)
+                request._end_environ()
+                if app_ctx is not None:
+                    popped_app = _cv_app.get()
+                    _cv_app.reset(app_ctx._cv_tokens.pop())
+                    if (
+                        popped_app is not app_ctx
+                        or app_ctx.worker is not None
+                        or appcontext_popped.receivers
+                    ):
+                        app_ctx._finish_pop(popped_app)
+            if popped is not ctx:
+                ctx._check_popped(popped)
+
+
+def _plain_body(
+    app: Demijohn, ctx: RequestContext, request: t.Any, rv: t.Any
+) -> tuple[bytes, bytes] | None:
+    """The ``Content-Type`` header value and the body of the 200 response
+    ``Lifecycle._plain_lane_response`` would send as a
+    :class:`~demijohn.output.PlainOutput` for a text, bytes or dict value,
+    when nothing else looks at the response (the view opened no session,
+    left no ``after_this_request`` function, and got no session cookie
+    that may need refreshing); ``None`` when it must be asked."""
+    kind = type(rv)
+    if (
+        (kind is not str and kind is not bytes and kind is not dict)
+        or ctx._session is not None
+        or ctx._after_request_functions
+        or request_finished.receivers
+    ):
+        return None
+    # request._environ_so_far(), inlined.
+    cookies = request.__dict__.get("environ", request._known_environ).get("HTTP_COOKIE")
+    if cookies and app.config["SESSION_COOKIE_NAME"] in cookies:
+        return None
+    response_class = app.response_class
+    if kind is dict:
+        provider = app.json
+        if not _responds_plainly(provider):
+            return None
+        content_type = _plain_content_type(response_class, provider.mimetype)
+        if content_type is None:
+            return None
+        return content_type, provider._response_text(rv).encode()
+    content_type = _plain_content_type(response_class, response_class.default_mimetype)
+    if content_type is None:
+        return None
+    return content_type, rv.encode() if kind is str else rv
+
+
+#: The Content-Type header value of plain output by response class and
+#: mimetype; ``None`` where the class does not send plainly.
+_PLAIN_CONTENT_TYPES: dict[tuple[type, str | None], bytes | None] = {}
+
+
+def _plain_content_type(response_class: type, mimetype: str | None) -> bytes | None:
+    """The ``Content-Type`` header value a
+    :class:`~demijohn.output.PlainOutput` of ``mimetype`` sends for
+    ``response_class``, or ``None`` when that class does not send plainly
+    (see :func:`~demijohn.output.sends_plainly`) or there is no mimetype.
+
+    PERF: one lookup for the two questions, cached by class and mimetype.
+    """
+    key = (response_class, mimetype)
+    try:
+        return _PLAIN_CONTENT_TYPES[key]
+    except KeyError:
+        pass
+    content_type = (
+        text_content_type(mimetype).encode("latin-1")
+        if mimetype is not None and sends_plainly(response_class)
+        else None
+    )
+    if len(_PLAIN_CONTENT_TYPES) < 64:
+        _PLAIN_CONTENT_TYPES[key] = content_type
+    return content_type
+
+
+#: Header names seen in lower case. PERF: the same few names arrive with
+#: every request; a subset test against them is half the cost of checking
+#: each name's case. Bounded, as clients choose the names.
+_LOWER_CASE_NAMES: set[bytes] = set()
+
+
+def _all_lower_case(names: t.Iterable[bytes]) -> bool:
+    """Whether every header name is in lower case (every name has a
+    letter, so the joined names are lower case exactly when each is);
+    remembers them when they are."""
+    if not b"".join(names).islower():
+        return False
+    if len(_LOWER_CASE_NAMES) < 256:
+        _LOWER_CASE_NAMES.update(names)
+    return True
+
+
+async def _handle_view_error(app: Demijohn, error: Exception) -> t.Any:
+    """The response for an exception the view raised, as the plain lane
+    makes it: ``handle_user_exception``, then ``finalize_request``."""
+    rv = await run_steps_async(app, app._steps("handle_user_exception", error))
+    return await run_steps_async(app, app._steps("finalize_request", rv))
+
+
+async def _dispatch_generally(app: Demijohn, ctx: RequestContext) -> t.Any:
+    """What ASGIHTTPConnection.handle runs for a request the lane does not
+    dispatch itself: the plain lane's general form, else the regular
+    steps."""
+    response = await dispatch_plainly(app, ctx)
+    if response is None:
+        response = await run_steps_async(app, app._steps("full_dispatch_request"))
+    return response
+
+
+_TEARDOWN_METHODS = ("do_teardown_request", "do_teardown_appcontext")
+
+
+__all__ = ["LANE_APP_METHODS", "asgi_app"]

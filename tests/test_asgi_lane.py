@@ -1,0 +1,315 @@
+"""The ASGI lane (``demijohn.asgi_lane``) must be invisible: a request it
+serves gets exactly the response, hooks, signals and context behaviour the
+general ASGI edge gives, and anything it does not handle itself goes the
+general way.
+
+The equivalence cases of ``test_plain_lane`` are served again with
+``async def`` views, which are what the lane calls itself; the rest drive
+the edge with hand-made scopes, for what a test client never sends.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing as t
+
+import pytest
+from asgi_scopes import http_scope
+from test_asgi import Exchange, run
+from test_plain_lane import CASES, HOOKED_CASES, _build, _exchange
+from werkzeug.routing import BaseConverter
+
+from demijohn import (
+    Demijohn,
+    Response,
+    asgi_lane,
+    current_app,
+    g,
+    request,
+    session,
+)
+from demijohn.asgi import ASGIHTTPConnection
+from demijohn.signals import request_finished, request_tearing_down
+from demijohn.testing import DemijohnClient
+
+Message = dict[str, t.Any]
+
+
+def _with_async_views(app: Demijohn) -> Demijohn:
+    """Make every view of ``app`` an ``async def`` calling the original."""
+
+    def wrap(view: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        @functools.wraps(view)
+        async def async_view(**kwargs: t.Any) -> t.Any:
+            return view(**kwargs)
+
+        return async_view
+
+    for endpoint, view in list(app.view_functions.items()):
+        app.view_functions[endpoint] = wrap(view)
+    return app
+
+
+@pytest.mark.parametrize("hooks", [False, True], ids=["no-hooks", "hooks"])
+@pytest.mark.parametrize(("method", "path"), CASES + HOOKED_CASES)
+def test_async_views_answer_as_the_regular_steps_do(
+    make_client: t.Callable[..., DemijohnClient], method: str, path: str, hooks: bool
+) -> None:
+    lane_app = _with_async_views(_build(plain=True, hooks=hooks))
+    regular_app = _with_async_views(_build(plain=False, hooks=hooks))
+    kwargs = {"data": b"posted body"} if method == "POST" else {}
+
+    lane = _exchange(make_client(lane_app), method, path, **kwargs)
+    regular = _exchange(make_client(regular_app), method, path, **kwargs)
+
+    assert lane == regular
+
+
+@pytest.fixture
+def lane_count(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many responses the lane made itself (from a view's value)."""
+    made = [0]
+    original = asgi_lane._plain_body
+
+    def counting(*args: t.Any) -> t.Any:
+        plain = original(*args)
+        if plain is not None:
+            made[0] += 1
+        return plain
+
+    monkeypatch.setattr(asgi_lane, "_plain_body", counting)
+    return made
+
+
+def _asgi_client(app: Demijohn) -> DemijohnClient:
+    from demijohn.testing import ASGIClient
+
+    return ASGIClient(app, app.response_class)
+
+
+def test_plain_async_requests_take_the_lane_and_the_rest_do_not(
+    lane_count: list[int],
+) -> None:
+    lane_app = _with_async_views(_build(plain=True))
+    regular_app = _with_async_views(_build(plain=False))
+    hooked_app = _with_async_views(_build(plain=True, hooks=True))
+    for app in (lane_app, regular_app, hooked_app):
+        client = _asgi_client(app)
+        for path in ("/text", "/dict", "/bytes", "/urls/1/a", "/list", "/crash"):
+            client.get(path).close()
+    # Text, a dict, bytes and text built with url_for and g from the plain
+    # app; its list and crash, and every request of the other two, went
+    # the general way.
+    assert lane_count == [4]
+
+
+def test_a_custom_asgi_http_class_serves_every_request(app: Demijohn) -> None:
+    served: list[str] = []
+
+    class Recording(ASGIHTTPConnection):
+        async def handle(self, source: t.Any, receive: t.Any, send: t.Any) -> None:
+            served.append(source.get("PATH_INFO"))
+            await super().handle(source, receive, send)
+
+    app.asgi_http_class = Recording
+
+    @app.get("/")
+    async def index() -> str:
+        return "hi"
+
+    exchange = _run(app, http_scope("/"))
+    assert (exchange.status, exchange.body) == (200, b"hi")
+    assert served == ["/"]
+
+
+# -- scopes a test client does not send ---------------------------------------
+
+
+def _run(
+    app: t.Any, scope: dict[str, t.Any], messages: list[Message] | None = None
+) -> Exchange:
+    # A server has an empty body to give when asked.
+    empty = [{"type": "http.request", "body": b"", "more_body": False}]
+    return run(app, scope, empty if messages is None else messages)
+
+
+@pytest.fixture
+def echo(app: Demijohn) -> Demijohn:
+    @app.route("/echo", methods=["GET", "HEAD"])
+    async def echo_view() -> dict[str, t.Any]:
+        return {
+            "data": request.get_data(as_text=True),
+            "cookies": dict(request.cookies),
+            "upgrade": request.headers.get("Upgrade"),
+        }
+
+    return app
+
+
+def test_a_get_with_a_body_has_its_body_read(echo: Demijohn) -> None:
+    body = [{"type": "http.request", "body": b"payload", "more_body": False}]
+    for name in (b"content-length", b"Content-Length"):
+        scope = http_scope("/echo", headers=[(b"host", b"x"), (name, b"7")])
+        assert _run(echo, scope, body).body.startswith(
+            b'{"cookies":{},"data":"payload"'
+        )
+    chunked = http_scope("/echo", headers=[(b"transfer-encoding", b"chunked")])
+    assert b'"data":"payload"' in _run(echo, chunked, body).body
+
+
+def test_repeated_and_mixed_case_headers_read_as_the_environ_joins_them(
+    echo: Demijohn,
+) -> None:
+    for headers in (
+        [(b"cookie", b"a=1"), (b"cookie", b"b=2")],
+        [(b"Cookie", b"a=1; b=2")],
+    ):
+        exchange = _run(echo, http_scope("/echo", headers=headers))
+        assert b'"cookies":{"a":"1","b":"2"}' in exchange.body
+
+
+def test_headers_in_any_iterable_are_read(echo: Demijohn) -> None:
+    headers = ((b"cookie", b"a=1"), (b"upgrade", b"h2c"))
+    for given in (headers, iter(headers)):
+        exchange = _run(echo, http_scope("/echo", headers=given))
+        assert b'"cookies":{"a":"1"}' in exchange.body
+        assert b'"upgrade":"h2c"' in exchange.body
+
+
+def test_head_sends_the_length_of_the_get_without_its_body(echo: Demijohn) -> None:
+    get = _run(echo, http_scope("/echo"))
+    head = _run(echo, http_scope("/echo", method="HEAD"))
+    assert head.status == 200 and head.body == b""
+    assert head.headers[b"content-length"] == str(len(get.body)).encode()
+    assert head.headers == get.headers
+
+
+def test_http2_requests_are_served(echo: Demijohn) -> None:
+    exchange = _run(echo, http_scope("/echo", http_version="2"))
+    assert exchange.status == 200
+
+
+def test_a_bound_application_context_is_the_requests(app: Demijohn) -> None:
+    @app.get("/g")
+    async def read_g() -> str:
+        g.seen_by_view = True
+        return str(g.get("before"))
+
+    with app.app_context():
+        g.before = "set outside"
+        exchange = _run(app, http_scope("/g"))
+        assert exchange.body == b"set outside"
+        # As with the general edge, the request used the bound context.
+        assert g.get("seen_by_view") is True
+
+
+def test_converters_match_with_the_application_context_bound(app: Demijohn) -> None:
+    class Scaled(BaseConverter):
+        def to_python(self, value: str) -> int:
+            return int(value) * current_app.config["SCALE"]
+
+    app.url_map.converters["scaled"] = Scaled
+    app.config["SCALE"] = 3
+
+    @app.get("/n/<scaled:n>")
+    async def number(n: int) -> str:
+        return str(n)
+
+    assert _run(app, http_scope("/n/14")).body == b"42"
+
+
+# -- registered while a request runs ---------------------------------------------
+
+
+def test_receivers_connected_by_the_view_see_its_request(
+    app: Demijohn, client: DemijohnClient
+) -> None:
+    seen: list[str] = []
+
+    def finished(sender: Demijohn, response: Response, **extra: t.Any) -> None:
+        seen.append(f"finished {response.status_code}")
+
+    def tearing_down(sender: Demijohn, **extra: t.Any) -> None:
+        seen.append("tearing down")
+
+    @app.get("/connect")
+    async def connect() -> str:
+        request_finished.connect(finished, app)
+        request_tearing_down.connect(tearing_down, app)
+        return "connected"
+
+    try:
+        assert client.get("/connect").get_data() == b"connected"
+    finally:
+        request_finished.disconnect(finished, app)
+        request_tearing_down.disconnect(tearing_down, app)
+    assert seen == ["finished 200", "tearing down"]
+
+
+def test_a_session_the_view_opens_is_saved(
+    app: Demijohn, client: DemijohnClient
+) -> None:
+    @app.get("/write")
+    async def write() -> str:
+        session["n"] = 1
+        return "written"
+
+    @app.get("/read")
+    async def read() -> dict[str, t.Any]:
+        return {"n": session.get("n")}
+
+    response = client.get("/write")
+    assert "session=" in response.headers["Set-Cookie"]
+    assert client.get("/read").get_json() == {"n": 1}
+
+
+def test_a_permanent_session_cookie_is_refreshed_by_untouched_views(
+    app: Demijohn, client: DemijohnClient
+) -> None:
+    @app.get("/login")
+    async def login() -> str:
+        session.permanent = True
+        session["user"] = "ann"
+        return "in"
+
+    @app.get("/plain")
+    async def plain() -> str:
+        return "untouched"
+
+    client.get("/login")
+    response = client.get("/plain")
+    assert response.get_data() == b"untouched"
+    assert "session=" in response.headers.get("Set-Cookie", "")
+
+
+# -- methods replaced on the instance -------------------------------------------
+
+
+def test_replacing_and_restoring_a_method_on_the_instance(
+    app: Demijohn, client: DemijohnClient
+) -> None:
+    @app.get("/")
+    async def index() -> str:
+        return "plain"
+
+    original = app.make_response
+
+    def marking(rv: t.Any) -> Response:
+        response = original(rv)
+        response.headers["X-Marked"] = "yes"
+        return response
+
+    app.make_response = marking  # type: ignore[method-assign]
+    assert "make_response" in app._replaced_methods
+    assert client.get("/").headers.get("X-Marked") == "yes"
+
+    del app.make_response
+    assert "make_response" not in app._replaced_methods
+    assert "X-Marked" not in client.get("/").headers
+
+
+def test_only_methods_count_as_replaced(app: Demijohn) -> None:
+    app.request_class = type("Custom", (app.request_class,), {})
+    app.debug = False
+    app.some_extension_state = {"x": 1}  # type: ignore[attr-defined]
+    assert app._replaced_methods == frozenset()
