@@ -597,6 +597,10 @@ def test_debug_option_is_visible_while_the_factory_runs(tmp_path: Path) -> None:
     result = invoke("--app", "factory", "--debug", "show", group=group)
     assert result.output == "True\n"
     assert os.environ["DEMIJOHN_DEBUG"] == "1"
+    # As Flask's --debug does, for extensions that read it.
+    assert os.environ["FLASK_DEBUG"] == "1"
+    invoke("--app", "factory", "--no-debug", "show", group=group)
+    assert (os.environ["DEMIJOHN_DEBUG"], os.environ["FLASK_DEBUG"]) == ("0", "0")
 
 
 # -- dotenv --------------------------------------------------------------------

@@ -28,11 +28,14 @@ from demijohn.testing import DemijohnClient
 
 
 class _LaneCounter:
-    """Counts the requests an application served through the plain lane."""
+    """Counts the requests an application served through the plain lane:
+    its general form (``_plain_lane_view``) or the WSGI lane's
+    (``_serve_in_lane``), which calls the view itself."""
 
     def __init__(self, app: Demijohn) -> None:
         self.taken = 0
         original = app._plain_lane_view
+        original_wsgi = app._serve_in_lane
 
         def counting(ctx: t.Any) -> t.Any:
             target = original(ctx)
@@ -40,7 +43,19 @@ class _LaneCounter:
                 self.taken += 1
             return target
 
+        def counting_wsgi(*args: t.Any) -> t.Any:
+            try:
+                served = original_wsgi(*args)
+            except Exception:
+                # The view's error, which no handler turned into a response.
+                self.taken += 1
+                raise
+            if served != (None, None):
+                self.taken += 1
+            return served
+
         app._plain_lane_view = counting  # type: ignore[method-assign]
+        app._serve_in_lane = counting_wsgi  # type: ignore[method-assign]
 
 
 def _build(plain: bool, hooks: bool = False) -> Demijohn:

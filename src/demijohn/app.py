@@ -78,6 +78,7 @@ from .globals import request_ctx as request_ctx
 from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
 from .helpers import send_from_directory as send_from_directory
 from .json.provider import DefaultJSONProvider, JSONProvider
+from .lane import lane_open, lane_view, plain_body, unbind
 from .lifecycle import Lifecycle
 from .lifespan import Lifespan
 from .logging import create_logger as create_logger
@@ -103,6 +104,7 @@ if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
     from .blueprints import Blueprint
+    from .routing import FastRouter
     from .testing import DemijohnClient, DemijohnCliRunner
     from .wrappers import EnvironSource
 
@@ -689,19 +691,45 @@ class Demijohn(Lifespan, ProtocolDispatch):
         this attribute (``app.wsgi_app = Middleware(app.wsgi_app)``) and
         keeps the application object usable.
         """
-        ctx = self.request_context(environ)
-        # Outside the ``try``: a push that fails (an ``appcontext_pushed``
-        # receiver raised) leaves nothing bound, nothing to pop, and no
-        # request for the error handlers to look at.
-        ctx.push()
+        # PERF: the WSGI lane (see demijohn.lane): for an application that
+        # registers nothing but views, the request context is made and
+        # bound here, the URL matched with the router, a plain ``def`` view
+        # called, and its text, bytes or dict sent as they are; every
+        # other case continues the general way from where the lane stands.
+        router = self._unbound_router() if lane_open(self) else None
+        lane_app_ctx: AppContext | None = None
+        if router is None:
+            ctx = self.request_context(environ)
+            # Outside the ``try``: a push that fails (an ``appcontext_pushed``
+            # receiver raised) leaves nothing bound, nothing to pop, and no
+            # request for the error handlers to look at.
+            ctx.push()
+        else:
+            request = self.request_class(environ)
+            request.json_module = self.json
+            ctx = RequestContext._binding_lazily(self, request)
+            # RequestContext.push, with no appcontext_pushed receiver to
+            # send to; the URL is matched below, with the contexts bound.
+            bound = _cv_app.get(None)
+            if bound is None or bound.app is not self:
+                lane_app_ctx = AppContext(self)
+                lane_app_ctx._cv_tokens.append(_cv_app.set(lane_app_ctx))
+            ctx._cv_tokens.append((_cv_request.set(ctx), lane_app_ctx))
         error: BaseException | None = None
         try:
+            plain: tuple[tuple[str, bytes], bytes] | None = None
+            response: Response | PlainOutput | None = None
             try:
-                response: Response | PlainOutput | None = self._dispatch_plainly(ctx)
-                if response is None:
-                    response = self.full_dispatch_request()
-                if not isinstance(response, PlainOutput) and hasattr(
-                    response.response, "__aiter__"
+                if router is not None:
+                    plain, response = self._serve_in_lane(ctx, router, environ)
+                if plain is None and response is None:
+                    response = self._dispatch_plainly(ctx)
+                    if response is None:
+                        response = self.full_dispatch_request()
+                if (
+                    response is not None
+                    and not isinstance(response, PlainOutput)
+                    and hasattr(response.response, "__aiter__")
                 ):
                     # An async body keeps the request context, as under ASGI.
                     response.response = StreamWithContext(
@@ -709,12 +737,23 @@ class Demijohn(Lifespan, ProtocolDispatch):
                     )
             except Exception as e:
                 error = e
+                plain = None
                 response = self.handle_exception(e)
             except:
                 error = sys.exc_info()[1]
                 raise
             app_iter: cabc.Iterable[bytes]
-            if isinstance(response, PlainOutput):
+            if plain is not None:
+                (content_type, _), body = plain
+                start_response(
+                    "200 OK",
+                    [
+                        ("Content-Type", content_type),
+                        ("Content-Length", str(len(body))),
+                    ],
+                )
+                app_iter = () if environ["REQUEST_METHOD"] == "HEAD" else [body]
+            elif isinstance(response, PlainOutput):
                 start_response(
                     response.status,
                     [
@@ -726,7 +765,7 @@ class Demijohn(Lifespan, ProtocolDispatch):
                     () if environ["REQUEST_METHOD"] == "HEAD" else [response.body]
                 )
             else:
-                app_iter = response(environ, start_response)
+                app_iter = t.cast(Response, response)(environ, start_response)
             if ctx._streams_open:
                 # The server closes the iterable when it is done with the
                 # response; streams the view made but did not send end then.
@@ -738,7 +777,39 @@ class Demijohn(Lifespan, ProtocolDispatch):
                 environ["werkzeug.debug.preserve_context"](_cv_request.get())
             if error is not None and self.should_ignore_error(error):
                 error = None
-            ctx.pop(error)
+            if router is None or not unbind(self, ctx, lane_app_ctx):
+                ctx.pop(error)
+
+    def _serve_in_lane(
+        self, ctx: RequestContext, router: FastRouter, environ: WSGIEnvironment
+    ) -> tuple[tuple[tuple[str, bytes], bytes] | None, Response | PlainOutput | None]:
+        """The WSGI lane's part of :meth:`full_dispatch_request`, with the
+        contexts bound: match the URL with ``router``, call a plain ``def``
+        view, and return its value's plain body (see
+        :func:`~demijohn.lane.plain_body`) or the response the plain lane
+        makes of it. ``(None, None)`` when nothing was dispatched: the URL
+        did not match, or the view is not a plain function.
+        """
+        target = lane_view(self, ctx, router, environ, False)
+        if target is None:
+            return None, None
+        view, view_args = target
+        try:
+            rv = view(**view_args)
+        except Exception as e:
+            rv = self._run_steps(self._steps("handle_user_exception", e))
+            return None, t.cast(
+                Response, self._run_steps(self._steps("finalize_request", rv))
+            )
+        plain = plain_body(self, ctx, ctx.request, rv)
+        if plain is not None:
+            return plain, None
+        response = self._plain_lane_response(ctx, rv)
+        if response is None:
+            response = t.cast(
+                Response, self._run_steps(self._steps("finalize_request", rv))
+            )
+        return None, response
 
     # PERF: the ASGI application is the lane's entry function itself (see
     # demijohn.asgi_lane), adopted as this method, so a request takes no

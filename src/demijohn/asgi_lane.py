@@ -38,9 +38,6 @@ signal receivers may be added at any time; none is cached.
 from __future__ import annotations
 
 import typing as t
-from types import FunctionType
-
-from werkzeug.exceptions import NotFound
 
 from .asgi import (
     _BODILESS_METHODS,
@@ -55,67 +52,14 @@ from .asgi import (
 from .asgi_environ import ScopeEnviron
 from .ctx import AppContext, RequestContext
 from .globals import _cv_app, _cv_request
-from .lifecycle import _CO_COROUTINE, _LANE_METHODS, _responds_plainly
-from .output import PlainOutput, sends_plainly, text_content_type
-from .sessions import SecureCookieSessionInterface
-from .signals import (
-    appcontext_popped,
-    appcontext_pushed,
-    appcontext_tearing_down,
-    request_finished,
-    request_started,
-    request_tearing_down,
-)
-from .wrappers import decode_wsgi_text
+from .lane import lane_open, lane_view, plain_body, unbind
+from .output import PlainOutput
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .app import Demijohn
     from .asgi import Receive, Scope, Send
 
-#: The application methods the lane stands in for: the lifecycle steps of
-#: the plain lane and the context factories. Replacing one on the instance
-#: closes the lane as overriding it in a subclass does.
-LANE_APP_METHODS = frozenset(
-    (
-        *_LANE_METHODS,
-        "app_context",
-        "request_context",
-        "do_teardown_request",
-        "do_teardown_appcontext",
-    )
-)
-
 _HTTP = frozenset({"http", "https"})
-
-
-def _lane_open(app: Demijohn) -> bool:
-    """Whether the application registers nothing the lane would skip: no
-    hook but the view, no receiver of a signal sent from the contexts or
-    the lifecycle steps the lane stands in for, the built-in session
-    interface, and no override of those steps or of the context
-    factories."""
-    return (
-        app._asgi_lane_class
-        and (
-            not app._replaced_methods
-            or app._replaced_methods.isdisjoint(LANE_APP_METHODS)
-        )
-        and not (
-            app.before_request_funcs
-            or app.url_value_preprocessors
-            or app.after_request_funcs
-            or app.teardown_request_funcs
-            or app.teardown_appcontext_funcs
-            or request_started.receivers
-            or request_finished.receivers
-            or request_tearing_down.receivers
-            or appcontext_pushed.receivers
-            or appcontext_popped.receivers
-            or appcontext_tearing_down.receivers
-        )
-        and type(app.session_interface) is SecureCookieSessionInterface
-        and app.request_class._lazy_environ
-    )
 
 
 async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) -> None:
@@ -155,7 +99,7 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
         or b"transfer-encoding" in table
         or scope.get("method") not in _BODILESS_METHODS
         or scope.get("http_version") not in _HTTP_1
-        or not _lane_open(app)
+        or not lane_open(app)
     ):
         await http_class(app, scope)(receive, send)
         return
@@ -184,76 +128,48 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
     error: BaseException | None = None
     try:
         try:
-            # RequestContext.match_request for the router's answers; after
-            # the push, as custom converters may use current_app.
-            known = source.known
-            hit = None
-            if not known["HTTP_UPGRADE"] and known["wsgi.url_scheme"] in _HTTP:
-                path = known["PATH_INFO"]
-                if not path.isascii():
-                    path = decode_wsgi_text(path)
-                hit = router.match(path, method)
-                if hit is None and router.misses(path):
-                    request.routing_exception = NotFound()
-            if hit is None:
-                if request.routing_exception is None:
-                    ctx.match_request()
+            target = lane_view(app, ctx, router, source.known, True)
+            if target is None:
                 response = await _dispatch_generally(app, ctx)
             else:
-                request.url_rule, request.view_args = hit
-                rule = hit[0]
-                view = app.view_functions[rule.endpoint]
-                if (
-                    type(view) is not FunctionType
-                    or not view.__code__.co_flags & _CO_COROUTINE
-                    or rule.websocket
-                    # A Rule added to url_map directly has no such attribute.
-                    or (
-                        method == "OPTIONS"
-                        and getattr(rule, "provide_automatic_options", False)
-                    )
-                ):
-                    response = await _dispatch_generally(app, ctx)
+                view, view_args = target
+                # The plain lane (see demijohn.asgi.dispatch_plainly),
+                # with an async def view awaited here.
+                try:
+                    rv = await view(**view_args)
+                except Exception as e:
+                    response = await _handle_view_error(app, e)
                 else:
-                    # The plain lane (see demijohn.asgi.dispatch_plainly),
-                    # with an async def view awaited here.
-                    if not app._got_first_request:
-                        app._got_first_request = True
-                    try:
-                        rv = await view(**hit[1])
-                    except Exception as e:
-                        response = await _handle_view_error(app, e)
-                    else:
-                        plain = _plain_body(app, ctx, request, rv)
-                        if plain is not None:
-                            # send_plain_output, inlined, for a 200.
-                            content_type, body = plain
-                            await send(
-                                {
-                                    "type": "http.response.start",
-                                    "status": 200,
-                                    "headers": [
-                                        (b"content-type", content_type),
-                                        (
-                                            b"content-length",
-                                            str(len(body)).encode("ascii"),
-                                        ),
-                                    ],
-                                }
-                            )
-                            await send(
-                                {
-                                    "type": "http.response.body",
-                                    "body": b"" if method == "HEAD" else body,
-                                    "more_body": False,
-                                }
-                            )
-                            return
-                        response = app._plain_lane_response(ctx, rv)
-                        if response is None:
-                            response = await run_steps_async(
-                                app, app._steps("finalize_request", rv)
-                            )
+                    plain = plain_body(app, ctx, request, rv)
+                    if plain is not None:
+                        # send_plain_output, inlined, for a 200.
+                        content_type, body = plain
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": 200,
+                                "headers": [
+                                    (b"content-type", content_type[1]),
+                                    (
+                                        b"content-length",
+                                        str(len(body)).encode("ascii"),
+                                    ),
+                                ],
+                            }
+                        )
+                        await send(
+                            {
+                                "type": "http.response.body",
+                                "body": b"" if method == "HEAD" else body,
+                                "more_body": False,
+                            }
+                        )
+                        return
+                    response = app._plain_lane_response(ctx, rv)
+                    if response is None:
+                        response = await run_steps_async(
+                            app, app._steps("finalize_request", rv)
+                        )
         except Exception as e:
             error = e
             response = await run_steps_async(app, app._steps("handle_exception", e))
@@ -269,105 +185,9 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
         raise
     finally:
         error = settle_request(app, ctx, source, error)
-        tokens = ctx._cv_tokens
-        if (
-            len(tokens) != 1
-            or ctx._streams_open
-            or app.teardown_request_funcs
-            or app.teardown_appcontext_funcs
-            or request_tearing_down.receivers
-            or appcontext_tearing_down.receivers
-            or (
-                app._replaced_methods
-                and not app._replaced_methods.isdisjoint(_TEARDOWN_METHODS)
-            )
-        ):
+        if not unbind(app, ctx, app_ctx):
             # Something to tear down was registered during the request.
             await run_steps_async(app, ctx._pop_steps(error))
-        else:
-            # RequestContext._pop_without_teardown, inlined.
-            try:
-                request.close()
-            finally:
-                popped = _cv_request.get()
-                tokens.pop()
-                _cv_request.reset(token)
-                request._end_environ()
-                if app_ctx is not None:
-                    popped_app = _cv_app.get()
-                    _cv_app.reset(app_ctx._cv_tokens.pop())
-                    if (
-                        popped_app is not app_ctx
-                        or app_ctx.worker is not None
-                        or appcontext_popped.receivers
-                    ):
-                        app_ctx._finish_pop(popped_app)
-            if popped is not ctx:
-                ctx._check_popped(popped)
-
-
-def _plain_body(
-    app: Demijohn, ctx: RequestContext, request: t.Any, rv: t.Any
-) -> tuple[bytes, bytes] | None:
-    """The ``Content-Type`` header value and the body of the 200 response
-    ``Lifecycle._plain_lane_response`` would send as a
-    :class:`~demijohn.output.PlainOutput` for a text, bytes or dict value,
-    when nothing else looks at the response (the view opened no session,
-    left no ``after_this_request`` function, and got no session cookie
-    that may need refreshing); ``None`` when it must be asked."""
-    kind = type(rv)
-    if (
-        (kind is not str and kind is not bytes and kind is not dict)
-        or ctx._session is not None
-        or ctx._after_request_functions
-        or request_finished.receivers
-    ):
-        return None
-    # request._environ_so_far(), inlined.
-    cookies = request.__dict__.get("environ", request._known_environ).get("HTTP_COOKIE")
-    if cookies and app.config["SESSION_COOKIE_NAME"] in cookies:
-        return None
-    response_class = app.response_class
-    if kind is dict:
-        provider = app.json
-        if not _responds_plainly(provider):
-            return None
-        content_type = _plain_content_type(response_class, provider.mimetype)
-        if content_type is None:
-            return None
-        return content_type, provider._response_text(rv).encode()
-    content_type = _plain_content_type(response_class, response_class.default_mimetype)
-    if content_type is None:
-        return None
-    return content_type, rv.encode() if kind is str else rv
-
-
-#: The Content-Type header value of plain output by response class and
-#: mimetype; ``None`` where the class does not send plainly.
-_PLAIN_CONTENT_TYPES: dict[tuple[type, str | None], bytes | None] = {}
-
-
-def _plain_content_type(response_class: type, mimetype: str | None) -> bytes | None:
-    """The ``Content-Type`` header value a
-    :class:`~demijohn.output.PlainOutput` of ``mimetype`` sends for
-    ``response_class``, or ``None`` when that class does not send plainly
-    (see :func:`~demijohn.output.sends_plainly`) or there is no mimetype.
-
-    PERF: one lookup for the two questions, cached by class and mimetype.
-    """
-    key = (response_class, mimetype)
-    try:
-        return _PLAIN_CONTENT_TYPES[key]
-    except KeyError:
-        pass
-    content_type = (
-        text_content_type(mimetype).encode("latin-1")
-        if mimetype is not None and sends_plainly(response_class)
-        else None
-    )
-    if len(_PLAIN_CONTENT_TYPES) < 64:
-        _PLAIN_CONTENT_TYPES[key] = content_type
-    return content_type
 
 
 #: Header names seen in lower case. PERF: the same few names arrive with
@@ -404,7 +224,4 @@ async def _dispatch_generally(app: Demijohn, ctx: RequestContext) -> t.Any:
     return response
 
 
-_TEARDOWN_METHODS = ("do_teardown_request", "do_teardown_appcontext")
-
-
-__all__ = ["LANE_APP_METHODS", "asgi_app"]
+__all__ = ["asgi_app"]

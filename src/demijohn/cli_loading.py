@@ -438,8 +438,12 @@ def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         # Not given: leave DEMIJOHN_DEBUG as the environment has it.
         return
     # Through the environment rather than the script info, so that a factory
-    # reading get_debug_flag() while it builds the app already sees it.
-    os.environ["DEMIJOHN_DEBUG"] = "1" if value else "0"
+    # reading get_debug_flag() while it builds the app already sees it; and
+    # as FLASK_DEBUG too, which Flask's --debug sets and Flask extensions
+    # may read.
+    flag = "1" if value else "0"
+    os.environ["DEMIJOHN_DEBUG"] = flag
+    os.environ["FLASK_DEBUG"] = flag
 
 
 _debug_option = click.Option(

@@ -1,0 +1,261 @@
+"""What both protocol lanes share: when an application may take them, the
+plain body a view's value becomes, and unbinding the contexts.
+
+The WSGI lane (in :meth:`Demijohn.wsgi_app <demijohn.Demijohn.wsgi_app>`)
+and the ASGI lane (:mod:`demijohn.asgi_lane`) serve the common request, a
+view whose text, bytes or dict nothing else looks at, without the general
+edges' layers. Both ask :func:`lane_open` before they start and hand
+anything else to the general path's own functions.
+
+PERF: each question here is asked for every request (hooks and signal
+receivers may be added at any time); none is cached.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from types import FunctionType
+
+from werkzeug.exceptions import NotFound
+
+from .globals import _cv_app, _cv_request
+from .lifecycle import _CO_COROUTINE, _LANE_METHODS, _responds_plainly
+from .output import sends_plainly, text_content_type
+from .sessions import SecureCookieSessionInterface
+from .signals import (
+    appcontext_popped,
+    appcontext_pushed,
+    appcontext_tearing_down,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
+from .wrappers import decode_wsgi_text
+
+if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
+    from .app import Demijohn
+    from .ctx import AppContext, RequestContext
+    from .routing import FastRouter
+
+#: The application methods the lane stands in for: the lifecycle steps of
+#: the plain lane and the context factories. Replacing one on the instance
+#: closes the lane as overriding it in a subclass does.
+LANE_APP_METHODS = frozenset(
+    (
+        *_LANE_METHODS,
+        "app_context",
+        "request_context",
+        "do_teardown_request",
+        "do_teardown_appcontext",
+    )
+)
+
+
+def lane_open(app: Demijohn) -> bool:
+    """Whether the application registers nothing the lane would skip: no
+    hook but the view, no receiver of a signal sent from the contexts or
+    the lifecycle steps the lane stands in for, the built-in session
+    interface, and no override of those steps or of the context
+    factories."""
+    return (
+        app._asgi_lane_class
+        and (
+            not app._replaced_methods
+            or app._replaced_methods.isdisjoint(LANE_APP_METHODS)
+        )
+        and not (
+            app.before_request_funcs
+            or app.url_value_preprocessors
+            or app.after_request_funcs
+            or app.teardown_request_funcs
+            or app.teardown_appcontext_funcs
+            or request_started.receivers
+            or request_finished.receivers
+            or request_tearing_down.receivers
+            or appcontext_pushed.receivers
+            or appcontext_popped.receivers
+            or appcontext_tearing_down.receivers
+        )
+        and type(app.session_interface) is SecureCookieSessionInterface
+        and app.request_class._lazy_environ
+    )
+
+
+def plain_body(
+    app: Demijohn, ctx: RequestContext, request: t.Any, rv: t.Any
+) -> tuple[tuple[str, bytes], bytes] | None:
+    """The ``Content-Type`` header value (as text and as bytes) and the
+    body of the 200 response ``Lifecycle._plain_lane_response`` would send
+    as a
+    :class:`~demijohn.output.PlainOutput` for a text, bytes or dict value,
+    when nothing else looks at the response (the view opened no session,
+    left no ``after_this_request`` function, and got no session cookie
+    that may need refreshing); ``None`` when it must be asked."""
+    kind = type(rv)
+    if (
+        (kind is not str and kind is not bytes and kind is not dict)
+        or ctx._session is not None
+        or ctx._after_request_functions
+        or request_finished.receivers
+    ):
+        return None
+    # request._environ_so_far(), inlined.
+    cookies = request.__dict__.get("environ", request._known_environ).get("HTTP_COOKIE")
+    if cookies and app.config["SESSION_COOKIE_NAME"] in cookies:
+        return None
+    response_class = app.response_class
+    if kind is dict:
+        provider = app.json
+        if not _responds_plainly(provider):
+            return None
+        content_type = _plain_content_type(response_class, provider.mimetype)
+        if content_type is None:
+            return None
+        return content_type, provider._response_text(rv).encode()
+    content_type = _plain_content_type(response_class, response_class.default_mimetype)
+    if content_type is None:
+        return None
+    return content_type, rv.encode() if kind is str else rv
+
+
+#: The Content-Type header value of plain output by response class and
+#: mimetype; ``None`` where the class does not send plainly.
+_PLAIN_CONTENT_TYPES: dict[tuple[type, str | None], tuple[str, bytes] | None] = {}
+
+
+def _plain_content_type(
+    response_class: type, mimetype: str | None
+) -> tuple[str, bytes] | None:
+    """The ``Content-Type`` header value (as text and as bytes) a
+    :class:`~demijohn.output.PlainOutput` of ``mimetype`` sends for
+    ``response_class``, or ``None`` when that class does not send plainly
+    (see :func:`~demijohn.output.sends_plainly`) or there is no mimetype.
+
+    PERF: one lookup for the two questions, cached by class and mimetype.
+    """
+    key = (response_class, mimetype)
+    try:
+        return _PLAIN_CONTENT_TYPES[key]
+    except KeyError:
+        pass
+    content_type = None
+    if mimetype is not None and sends_plainly(response_class):
+        text = text_content_type(mimetype)
+        content_type = (text, text.encode("latin-1"))
+    if len(_PLAIN_CONTENT_TYPES) < 64:
+        _PLAIN_CONTENT_TYPES[key] = content_type
+    return content_type
+
+
+#: The URL schemes the router answers for (as in
+#: :meth:`RequestContext.match_request
+#: <demijohn.ctx.RequestContext.match_request>`).
+_HTTP = frozenset({"http", "https"})
+
+
+def lane_view(
+    app: Demijohn,
+    ctx: RequestContext,
+    router: FastRouter,
+    environ: t.Mapping[str, t.Any],
+    coroutine: bool,
+) -> tuple[t.Callable[..., t.Any], dict[str, t.Any]] | None:
+    """Match the bound request's URL and return the view the lane calls
+    itself, with its arguments; ``None`` when the general path must
+    dispatch.
+
+    Matching is :meth:`RequestContext.match_request
+    <demijohn.ctx.RequestContext.match_request>` for the router's answers
+    (a rule, or a path no rule matches), run with the contexts bound since
+    custom converters may use :data:`~demijohn.current_app`; without an
+    answer, ``match_request`` itself runs. The view must be a plain
+    function (an ``async def`` one when ``coroutine``) for a rule that is
+    not a WebSocket's, and not the automatic ``OPTIONS`` answer.
+
+    :param environ: the request's environ, or what its source knows of it.
+    """
+    request = ctx.request
+    method = request.method
+    hit = None
+    if not environ.get("HTTP_UPGRADE") and environ.get("wsgi.url_scheme") in _HTTP:
+        path = environ.get("PATH_INFO")
+        if path is None:
+            path = "/"
+        elif not path.isascii():
+            path = decode_wsgi_text(path)
+        hit = router.match(path, method)
+        if hit is None and router.misses(path):
+            request.routing_exception = NotFound()
+    if hit is None:
+        if request.routing_exception is None:
+            ctx.match_request()
+        return None
+    rule, view_args = hit
+    request.url_rule = rule
+    request.view_args = view_args
+    view = app.view_functions[rule.endpoint]
+    if (
+        type(view) is not FunctionType
+        or bool(view.__code__.co_flags & _CO_COROUTINE) is not coroutine
+        or rule.websocket
+        # A Rule added to url_map directly has no such attribute.
+        or (method == "OPTIONS" and getattr(rule, "provide_automatic_options", False))
+    ):
+        return None
+    if not app._got_first_request:
+        app._got_first_request = True
+    return view, view_args
+
+
+_TEARDOWN_METHODS = ("do_teardown_request", "do_teardown_appcontext")
+
+
+def unbind(app: Demijohn, ctx: RequestContext, app_ctx: AppContext | None) -> bool:
+    """Pop a lane's request context (and ``app_ctx``, the application
+    context the lane pushed, if any) when the pop runs no teardown function
+    and sends no signal; ``False`` (having done nothing) when the pop steps
+    must run: something to tear down was registered during the request, or
+    a stream still holds the context.
+
+    What :meth:`RequestContext._pop_without_teardown
+    <demijohn.ctx.RequestContext._pop_without_teardown>` does, with the
+    checks of ``Lifecycle._tears_down_nothing`` made for the application as
+    a whole.
+    """
+    tokens = ctx._cv_tokens
+    if (
+        len(tokens) != 1
+        or ctx._streams_open
+        or app.teardown_request_funcs
+        or app.teardown_appcontext_funcs
+        or request_tearing_down.receivers
+        or appcontext_tearing_down.receivers
+        or (
+            app._replaced_methods
+            and not app._replaced_methods.isdisjoint(_TEARDOWN_METHODS)
+        )
+    ):
+        return False
+    request = ctx.request
+    try:
+        request.close()
+    finally:
+        popped = _cv_request.get()
+        token = tokens.pop()[0]
+        _cv_request.reset(token)
+        request._end_environ()
+        if app_ctx is not None:
+            popped_app = _cv_app.get()
+            _cv_app.reset(app_ctx._cv_tokens.pop())
+            if (
+                popped_app is not app_ctx
+                or app_ctx.worker is not None
+                or appcontext_popped.receivers
+            ):
+                app_ctx._finish_pop(popped_app)
+    if popped is not ctx:
+        ctx._check_popped(popped)
+    return True
+
+
+__all__ = ["LANE_APP_METHODS", "lane_open", "lane_view", "plain_body", "unbind"]
