@@ -28,6 +28,9 @@ which stays the reference for what a request does:
   edge's own functions from that point, and so do the teardown steps when
   something was registered meanwhile.
 
+The questions and steps it shares with the WSGI lane are in
+:mod:`demijohn.lane`.
+
 PERF: the general edge costs about twice a Starlette request for the
 minimal one (a view returning text): its layers are a dozen Python calls
 and several coroutines, each asking again what this lane asks once per
