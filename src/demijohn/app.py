@@ -171,14 +171,15 @@ class Demijohn(Lifespan, ProtocolDispatch):
     #: through the subclass.
     asgi_http_class = ASGIHTTPConnection
 
-    #: Whether the class keeps every method the ASGI lane stands in for:
-    #: those of the plain lane, the teardown steps and the context
-    #: factories; computed when a subclass is created.
-    _asgi_lane_class: bool = True
+    #: Whether the class keeps every method the WSGI and ASGI lanes (see
+    #: :mod:`demijohn.lane`) stand in for: those of the plain lane, the
+    #: teardown steps and the context factories; computed when a subclass
+    #: is created.
+    _lane_class: bool = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._asgi_lane_class = (
+        cls._lane_class = (
             cls._plain_lane_class
             and not cls._overrides_teardown
             and keeps_members(cls, Demijohn, ("app_context", "request_context"))

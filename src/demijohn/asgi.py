@@ -115,12 +115,31 @@ async def dispatch_plainly(app: Demijohn, ctx: RequestContext) -> t.Any:
         else:
             rv = await app.run_sync(partial(view, **view_args))
     except Exception as e:
-        rv = await run_steps_async(app, app._steps("handle_user_exception", e))
-    else:
-        response = app._plain_lane_response(ctx, rv)
-        if response is not None:
-            return response
+        return await respond_to_view_error(app, e)
+    response = app._plain_lane_response(ctx, rv)
+    if response is not None:
+        return response
     return await run_steps_async(app, app._steps("finalize_request", rv))
+
+
+async def respond_to_view_error(app: Demijohn, error: Exception) -> t.Any:
+    """The response for an exception a view (or the hooks run before it)
+    raised, as the plain lane makes it: ``handle_user_exception``, then
+    ``finalize_request``. An exception from either propagates."""
+    rv = await run_steps_async(app, app._steps("handle_user_exception", error))
+    return await run_steps_async(app, app._steps("finalize_request", rv))
+
+
+async def dispatch_generally(app: Demijohn, ctx: RequestContext) -> t.Any:
+    """:meth:`~demijohn.Demijohn.full_dispatch_request` for the bound
+    request ``ctx``, as the ASGI edge runs it: through the plain lane
+    (:func:`dispatch_plainly`) when the request can take it, else as the
+    regular steps. Returns a response or a
+    :class:`~demijohn.output.PlainOutput`."""
+    response = await dispatch_plainly(app, ctx)
+    if response is None:
+        response = await run_steps_async(app, app._steps("full_dispatch_request"))
+    return response
 
 
 def settle_request(
@@ -361,11 +380,7 @@ class ASGIHTTPConnection:
                     # thread, as Flask opens it when the context is pushed;
                     # an async view reading it then does not block the loop.
                     await app.run_sync(ctx._get_session)
-                response = await dispatch_plainly(app, ctx)
-                if response is None:
-                    response = await run_steps_async(
-                        app, app._steps("full_dispatch_request")
-                    )
+                response = await dispatch_generally(app, ctx)
             except Exception as e:
                 error = e
                 response = await run_steps_async(app, app._steps("handle_exception", e))
@@ -803,7 +818,9 @@ __all__ = [
     "ASGILifespan",
     "ASGIWebsocketConnection",
     "ProtocolDispatch",
+    "dispatch_generally",
     "dispatch_plainly",
+    "respond_to_view_error",
     "run_steps_async",
     "settle_request",
     "serve_asgi",

@@ -199,11 +199,28 @@ def header_table(scope: Scope) -> dict[bytes, bytes] | None:
         table = dict(headers)
     except (TypeError, ValueError):  # not pairs: let the environ say
         return None
-    # Every header name has a letter, so the joined names are lower case
-    # exactly when each name is.
-    if len(table) != len(headers) or (table and not b"".join(table).islower()):
+    if len(table) != len(headers) or not (
+        _LOWER_CASE_NAMES.issuperset(table) or _all_lower_case(table)
+    ):
         return None
     return table
+
+
+#: Header names seen in lower case. PERF: the same few names arrive with
+#: every request; a subset test against them is half the cost of checking
+#: each name's case. Bounded, as clients choose the names.
+_LOWER_CASE_NAMES: set[bytes] = set()
+
+
+def _all_lower_case(names: t.Iterable[bytes]) -> bool:
+    """Whether every header name is in lower case (every name has a
+    letter, so the joined names are lower case exactly when each is);
+    remembers them when they are."""
+    if not b"".join(names).islower():
+        return False
+    if len(_LOWER_CASE_NAMES) < 256:
+        _LOWER_CASE_NAMES.update(names)
+    return True
 
 
 class ScopeEnviron:

@@ -46,13 +46,14 @@ from .asgi import (
     _BODILESS_METHODS,
     _HTTP_1,
     ASGIHTTPConnection,
-    dispatch_plainly,
+    dispatch_generally,
+    respond_to_view_error,
     run_steps_async,
     send_plain_output,
     serve_asgi,
     settle_request,
 )
-from .asgi_environ import ScopeEnviron
+from .asgi_environ import ScopeEnviron, header_table
 from .ctx import AppContext, RequestContext
 from .globals import _cv_app, _cv_request
 from .lane import lane_open, lane_view, plain_body, unbind
@@ -83,19 +84,12 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
         await serve_asgi(app, scope, receive, send)
         return
     http_class = app.asgi_http_class
-    headers = scope.get("headers")
-    # What header_table() answers, for a header list.
-    table = None
-    if type(headers) is list and http_class is ASGIHTTPConnection:
-        try:
-            table = dict(headers)
-        except (TypeError, ValueError):
-            pass
-        else:
-            if len(table) != len(headers) or not (
-                _LOWER_CASE_NAMES.issuperset(table) or _all_lower_case(table)
-            ):
-                table = None
+    # Headers in another iterable go the general way, which lists them.
+    table = (
+        header_table(scope)
+        if type(scope.get("headers")) is list and http_class is ASGIHTTPConnection
+        else None
+    )
     if (
         table is None
         or b"content-length" in table
@@ -103,6 +97,8 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
         or scope.get("method") not in _BODILESS_METHODS
         or scope.get("http_version") not in _HTTP_1
         or not lane_open(app)
+        # The request is made from the scope, its environ built on first use.
+        or not app.request_class._lazy_environ
     ):
         await http_class(app, scope)(receive, send)
         return
@@ -133,7 +129,7 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
         try:
             target = lane_view(app, ctx, router, source.known, True)
             if target is None:
-                response = await _dispatch_generally(app, ctx)
+                response = await dispatch_generally(app, ctx)
             else:
                 view, view_args = target
                 # The plain lane (see demijohn.asgi.dispatch_plainly),
@@ -141,7 +137,7 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
                 try:
                     rv = await view(**view_args)
                 except Exception as e:
-                    response = await _handle_view_error(app, e)
+                    response = await respond_to_view_error(app, e)
                 else:
                     plain = plain_body(app, ctx, request, rv)
                     if plain is not None:
@@ -191,40 +187,6 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
         if not unbind(app, ctx, app_ctx):
             # Something to tear down was registered during the request.
             await run_steps_async(app, ctx._pop_steps(error))
-
-
-#: Header names seen in lower case. PERF: the same few names arrive with
-#: every request; a subset test against them is half the cost of checking
-#: each name's case. Bounded, as clients choose the names.
-_LOWER_CASE_NAMES: set[bytes] = set()
-
-
-def _all_lower_case(names: t.Iterable[bytes]) -> bool:
-    """Whether every header name is in lower case (every name has a
-    letter, so the joined names are lower case exactly when each is);
-    remembers them when they are."""
-    if not b"".join(names).islower():
-        return False
-    if len(_LOWER_CASE_NAMES) < 256:
-        _LOWER_CASE_NAMES.update(names)
-    return True
-
-
-async def _handle_view_error(app: Demijohn, error: Exception) -> t.Any:
-    """The response for an exception the view raised, as the plain lane
-    makes it: ``handle_user_exception``, then ``finalize_request``."""
-    rv = await run_steps_async(app, app._steps("handle_user_exception", error))
-    return await run_steps_async(app, app._steps("finalize_request", rv))
-
-
-async def _dispatch_generally(app: Demijohn, ctx: RequestContext) -> t.Any:
-    """What ASGIHTTPConnection.handle runs for a request the lane does not
-    dispatch itself: the plain lane's general form, else the regular
-    steps."""
-    response = await dispatch_plainly(app, ctx)
-    if response is None:
-        response = await run_steps_async(app, app._steps("full_dispatch_request"))
-    return response
 
 
 __all__ = ["asgi_app"]

@@ -58,7 +58,7 @@ def lane_open(app: Demijohn) -> bool:
     interface, and no override of those steps or of the context
     factories."""
     return (
-        app._asgi_lane_class
+        app._lane_class
         and (
             not app._replaced_methods
             or app._replaced_methods.isdisjoint(LANE_APP_METHODS)
@@ -77,7 +77,6 @@ def lane_open(app: Demijohn) -> bool:
             or appcontext_tearing_down.receivers
         )
         and type(app.session_interface) is SecureCookieSessionInterface
-        and app.request_class._lazy_environ
     )
 
 
