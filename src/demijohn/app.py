@@ -798,9 +798,8 @@ class Demijohn(Lifespan, ProtocolDispatch):
         try:
             rv = view(**view_args)
         except Exception as e:
-            rv = self._run_steps(self._steps("handle_user_exception", e))
             return None, t.cast(
-                Response, self._run_steps(self._steps("finalize_request", rv))
+                Response, self._run_steps(self._error_response_steps(e))
             )
         plain = plain_body(self, ctx, ctx.request, rv)
         if plain is not None:

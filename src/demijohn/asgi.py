@@ -63,7 +63,9 @@ Scope = t.MutableMapping[str, t.Any]
 SPOOL_MAX_SIZE = 1024 * 1024
 
 
-async def run_steps_async(app: Demijohn, steps: _Steps) -> t.Any:
+async def run_steps_async(
+    app: Demijohn, steps: _Steps, *, batched: bool = False
+) -> t.Any:
     """Run a lifecycle step generator on the event loop.
 
     Each step the generator yields is a ``(function, args, kwargs)`` call: a
@@ -71,10 +73,31 @@ async def run_steps_async(app: Demijohn, steps: _Steps) -> t.Any:
     :meth:`Demijohn.run_sync <demijohn.Demijohn.run_sync>`. Its result is
     sent back into the generator, or its exception thrown into it, exactly
     as the synchronous driver does under WSGI.
+
+    With ``batched``, and an application that keeps the built-in
+    :meth:`~demijohn.Demijohn.run_sync`, a run of consecutive sync calls
+    takes one trip to the request's worker thread: the thread makes a call,
+    resumes the generator with its result and makes the next sync call
+    itself, until the generator asks for a coroutine function or finishes
+    (see :func:`run_sync_calls`). The step code between those calls then
+    runs on the worker thread, so only generators that bind and unbind no
+    context may be batched (not the pop steps).
     """
+    batch = batched and app._batches_sync_calls()
     try:
         func, args, kwargs = next(steps)
         while True:
+            if batch and not is_coroutine_function(func):
+                # PERF: a hand-off to a thread and back costs more than a
+                # whole request on the loop; a sync app's before_request
+                # functions, view and after_request functions take one.
+                finished, outcome = await app.run_sync(
+                    run_sync_calls, steps, func, args, kwargs
+                )
+                if finished:
+                    return outcome
+                func, args, kwargs = outcome
+                continue
             try:
                 if is_coroutine_function(func):
                     value = await func(*args, **kwargs)
@@ -90,44 +113,72 @@ async def run_steps_async(app: Demijohn, steps: _Steps) -> t.Any:
         return stop.value
 
 
+def run_sync_calls(
+    steps: _Steps,
+    func: t.Callable[..., t.Any],
+    args: tuple[t.Any, ...],
+    kwargs: t.Mapping[str, t.Any],
+) -> tuple[bool, t.Any]:
+    """Make the sync call ``func(*args, **kwargs)`` that ``steps`` asked
+    for, and then every call it asks for next, until it asks for a
+    coroutine function or finishes. Run on the worker thread by
+    :func:`run_steps_async` (when batched).
+
+    Returns ``(False, call)`` with the ``(function, args, kwargs)`` to await
+    on the loop, or ``(True, result)`` with the generator's return value.
+    An exception a call raises is thrown into the generator, as the drivers
+    do; one the generator lets out propagates.
+    """
+    try:
+        while True:
+            try:
+                value = func(*args, **kwargs)
+            except Exception as e:
+                func, args, kwargs = steps.throw(e)
+            else:
+                func, args, kwargs = steps.send(value)
+            if is_coroutine_function(func):
+                return False, (func, args, kwargs)
+    except StopIteration as stop:
+        return True, stop.value
+
+
 async def dispatch_plainly(app: Demijohn, ctx: RequestContext) -> t.Any:
     """The ASGI form of the plain lane (see :mod:`demijohn.lifecycle`):
     :meth:`~demijohn.Demijohn.full_dispatch_request` for a request no hook
     observes, or ``None`` when the request cannot take the lane.
 
-    It does what the WSGI form, ``Lifecycle._dispatch_plainly``, does, with
-    the view awaited on the loop (a coroutine function) or run through
-    :meth:`~demijohn.Demijohn.run_sync`, and the regular steps run by
-    :func:`run_steps_async`. Returns a
+    It does what the WSGI form, ``Lifecycle._dispatch_plainly``, does: a
+    coroutine-function view is awaited on the loop; otherwise (a sync view,
+    or ``before_request`` functions to run first) the lane's steps
+    (``Lifecycle._plain_lane_steps``) run batched through
+    :func:`run_steps_async`, so a sync request's hooks and view take one
+    trip to the worker thread. Returns a
     :class:`~demijohn.output.PlainOutput` or a response.
     """
     target = app._plain_lane_view(ctx)
     if target is None or type(target) is PlainOutput:
         return target
     view, view_args = target  # type: ignore[misc]
+    if view is None or not is_coroutine_function(view):
+        return await run_steps_async(
+            app, app._plain_lane_steps(ctx, view, view_args), batched=True
+        )
     try:
-        if view is None:
-            rv = await run_steps_async(app, app._steps("preprocess_request"))
-            if rv is None:
-                rv = await run_steps_async(app, app._steps("dispatch_request"))
-        elif is_coroutine_function(view):
-            rv = await view(**view_args)
-        else:
-            rv = await app.run_sync(partial(view, **view_args))
+        rv = await view(**view_args)
     except Exception as e:
         return await respond_to_view_error(app, e)
     response = app._plain_lane_response(ctx, rv)
     if response is not None:
         return response
-    return await run_steps_async(app, app._steps("finalize_request", rv))
+    return await run_steps_async(app, app._steps("finalize_request", rv), batched=True)
 
 
 async def respond_to_view_error(app: Demijohn, error: Exception) -> t.Any:
     """The response for an exception a view (or the hooks run before it)
     raised, as the plain lane makes it: ``handle_user_exception``, then
     ``finalize_request``. An exception from either propagates."""
-    rv = await run_steps_async(app, app._steps("handle_user_exception", error))
-    return await run_steps_async(app, app._steps("finalize_request", rv))
+    return await run_steps_async(app, app._error_response_steps(error), batched=True)
 
 
 async def dispatch_generally(app: Demijohn, ctx: RequestContext) -> t.Any:
@@ -138,7 +189,9 @@ async def dispatch_generally(app: Demijohn, ctx: RequestContext) -> t.Any:
     :class:`~demijohn.output.PlainOutput`."""
     response = await dispatch_plainly(app, ctx)
     if response is None:
-        response = await run_steps_async(app, app._steps("full_dispatch_request"))
+        response = await run_steps_async(
+            app, app._steps("full_dispatch_request"), batched=True
+        )
     return response
 
 
@@ -383,7 +436,9 @@ class ASGIHTTPConnection:
                 response = await dispatch_generally(app, ctx)
             except Exception as e:
                 error = e
-                response = await run_steps_async(app, app._steps("handle_exception", e))
+                response = await run_steps_async(
+                    app, app._steps("handle_exception", e), batched=True
+                )
             if type(response) is PlainOutput:
                 await send_plain_output(send, response, source.get("REQUEST_METHOD"))
             else:
@@ -822,6 +877,7 @@ __all__ = [
     "dispatch_plainly",
     "respond_to_view_error",
     "run_steps_async",
+    "run_sync_calls",
     "settle_request",
     "serve_asgi",
 ]

@@ -167,11 +167,13 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
                     response = app._plain_lane_response(ctx, rv)
                     if response is None:
                         response = await run_steps_async(
-                            app, app._steps("finalize_request", rv)
+                            app, app._steps("finalize_request", rv), batched=True
                         )
         except Exception as e:
             error = e
-            response = await run_steps_async(app, app._steps("handle_exception", e))
+            response = await run_steps_async(
+                app, app._steps("handle_exception", e), batched=True
+            )
         if type(response) is PlainOutput:
             await send_plain_output(send, response, method)
         else:

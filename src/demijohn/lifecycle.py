@@ -239,6 +239,8 @@ class Lifecycle(Scaffold):
     _plain_error_lane_class: bool = True
     #: Whether the class overrides a teardown step.
     _overrides_teardown: bool = False
+    #: Whether the class keeps the built-in :meth:`run_sync`.
+    _keeps_run_sync: bool = True
 
     #: The names of the class's methods replaced on this instance
     #: (``app.process_response = ...``), kept by :meth:`__setattr__` and
@@ -277,6 +279,7 @@ class Lifecycle(Scaffold):
         )
         cls._plain_lane_class = keeps_members(cls, Lifecycle, _LANE_METHODS)
         cls._plain_error_lane_class = keeps_members(cls, Lifecycle, _LANE_ERROR_METHODS)
+        cls._keeps_run_sync = keeps_members(cls, Lifecycle, ("run_sync",))
         cls._overrides_teardown = not cls._overridden_steps.isdisjoint(
             ("do_teardown_request", "do_teardown_appcontext")
         )
@@ -390,11 +393,14 @@ class Lifecycle(Scaffold):
         """Run a synchronous callable from the ASGI path and return its
         result.
 
-        Called for every sync view, hook and error handler under ASGI. The
-        default runs it in a worker thread (at most
+        The default runs it in a worker thread (at most
         :attr:`sync_worker_count` at once) with the current context copied,
         so it may block without stalling the event loop. Override it to run
-        some callables inline, for example cheap hooks.
+        some callables inline, for example cheap hooks: an override is
+        called for every sync view, hook and error handler under ASGI. The
+        built-in method is instead given a run of consecutive sync calls at
+        once (:func:`demijohn.asgi.run_sync_calls`), so that a sync
+        request's hooks and view take one trip to the thread.
 
         While an application context is bound (as for every request), its
         calls are pinned to one thread, the context's
@@ -407,6 +413,13 @@ class Lifecycle(Scaffold):
         if worker is None:
             worker = app_ctx.worker = RequestWorker()
         return await run_in_worker(self, func, *args, pin=worker)
+
+    def _batches_sync_calls(self) -> bool:
+        """Whether the ASGI driver may hand a run of sync calls to the
+        worker thread in one :meth:`run_sync` call (see
+        :func:`demijohn.asgi.run_steps_async`): only with the built-in
+        :meth:`run_sync`, since an override is owed every callable."""
+        return self._keeps_run_sync and "run_sync" not in self._replaced_methods
 
     # -- the plain lane ----------------------------------------------------
     #
@@ -595,24 +608,54 @@ class Lifecycle(Scaffold):
         if target is None or isinstance(target, PlainOutput):
             return target
         view, view_args = target
+        if view is None:
+            return t.cast(
+                Response, self._run_steps(self._plain_lane_steps(ctx, None, None))
+            )
+        try:
+            # ensure_sync() inlined; the lane is closed when it is
+            # overridden.
+            if is_coroutine_function(view):
+                view = self.async_to_sync(view)
+            rv = view(**view_args)
+        except Exception as e:
+            return t.cast(Response, self._run_steps(self._error_response_steps(e)))
+        response = self._plain_lane_response(ctx, rv)
+        if response is not None:
+            return response
+        return t.cast(Response, self._run_steps(self._steps("finalize_request", rv)))
+
+    def _plain_lane_steps(
+        self,
+        ctx: t.Any,
+        view: t.Callable[..., t.Any] | None,
+        view_args: dict[str, t.Any] | None,
+    ) -> Steps:
+        """The plain lane as steps, from the view (or, when ``view`` is
+        ``None``, from :meth:`preprocess_request` and
+        :meth:`dispatch_request`) to the response: what the edges run when
+        the view is not called directly, so that under ASGI a sync
+        request's calls can take one trip to the worker thread."""
         try:
             if view is None:
-                rv = self._run_steps(self._steps("preprocess_request"))
+                rv = yield from self._steps("preprocess_request")
                 if rv is None:
-                    rv = self._run_steps(self._steps("dispatch_request"))
+                    rv = yield from self._steps("dispatch_request")
             else:
-                # ensure_sync() inlined; the lane is closed when it is
-                # overridden.
-                if is_coroutine_function(view):
-                    view = self.async_to_sync(view)
-                rv = view(**view_args)
+                rv = yield view, (), t.cast("dict[str, t.Any]", view_args)
         except Exception as e:
-            rv = self._run_steps(self._steps("handle_user_exception", e))
+            rv = yield from self._steps("handle_user_exception", e)
         else:
             response = self._plain_lane_response(ctx, rv)
             if response is not None:
                 return response
-        return t.cast(Response, self._run_steps(self._steps("finalize_request", rv)))
+        return (yield from self._steps("finalize_request", rv))
+
+    def _error_response_steps(self, error: Exception) -> Steps:
+        """``handle_user_exception`` for ``error`` raised by a view, then
+        ``finalize_request``: the plain lanes' response to a view error."""
+        rv = yield from self._steps("handle_user_exception", error)
+        return (yield from self._steps("finalize_request", rv))
 
     # -- the steps -----------------------------------------------------------
 
