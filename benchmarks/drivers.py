@@ -56,6 +56,10 @@ def check(scenario: Scenario, reply: Reply) -> str | None:
     for expected in scenario.expect:
         if expected not in reply.body:
             return f"body lacks {expected!r}: {reply.body[:200]!r}"
+    if scenario.expect_header is not None:
+        name, value = scenario.expect_header
+        if reply.header(name) != value:
+            return f"header {name} is {reply.header(name)!r}, expected {value!r}"
     if scenario.session and not reply.header("set-cookie"):
         return "no Set-Cookie header: the session was not saved"
     return None

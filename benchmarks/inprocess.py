@@ -140,8 +140,11 @@ class Cell:
 
 
 def scenario_app(module: Any, scenario: Scenario) -> Any:
-    """The app of an app module that serves ``scenario``: its ``keyed_app``
-    for a scenario marked ``keyed`` when it has one, else its ``app``."""
+    """The app of an app module that serves ``scenario``: its ``hooked_app``
+    for a scenario marked ``hooked``, its ``keyed_app`` for one marked
+    ``keyed`` when it has one, else its ``app``."""
+    if scenario.hooked:
+        return module.hooked_app
     if scenario.keyed:
         return getattr(module, "keyed_app", module.app)
     return module.app

@@ -112,6 +112,12 @@ def load_fortunes(conn: sqlite3.Connection) -> list[tuple[int, str]]:
     return rows
 
 
+#: The header the hooked apps' response hook sets (see ``Scenario.hooked``).
+HOOK_HEADER = ("X-Frame-Options", "DENY")
+#: The per-request value the hooked apps' request-start hook stores.
+HOOK_USER = "anonymous"
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One request, the same for every framework, and what its response
@@ -136,6 +142,14 @@ class Scenario:
     #: about it; the others measure the app the way the issue's peer table
     #: did, without one.
     keyed: bool = False
+    #: Serve it with the framework's ``hooked_app``: the app with a hook
+    #: at the start of each request (it stores a per-request value), one
+    #: on the response (it sets :data:`HOOK_HEADER`) and, where the
+    #: framework has one, one at the end (it does nothing). Real apps have
+    #: such hooks, and they take a request off some frameworks' fast paths.
+    hooked: bool = False
+    #: A header the response must carry, as ``(name, value)``.
+    expect_header: tuple[str, str] | None = None
 
 
 SCENARIOS = (
@@ -147,6 +161,15 @@ SCENARIOS = (
         "/plaintext",
         expect=(b"Hello",),
         keyed=True,
+    ),
+    Scenario(
+        "plaintext_hooked",
+        "plaintext GET, app with hooks",
+        "GET",
+        "/plaintext",
+        expect=(b"Hello",),
+        hooked=True,
+        expect_header=HOOK_HEADER,
     ),
     Scenario(
         "json",

@@ -17,7 +17,7 @@ import typing as t
 import pytest
 from asgi_scopes import http_scope
 from test_asgi import Exchange, run
-from test_plain_lane import CASES, HOOKED_CASES, _build, _exchange
+from test_plain_lane import CASES, HOOKED_CASES, _build, _outcome
 
 from demijohn import (
     Demijohn,
@@ -57,10 +57,11 @@ def test_async_views_answer_as_the_regular_steps_do(
     regular_app = _with_async_views(_build(plain=False, hooks=hooks))
     kwargs = {"data": b"posted body"} if method == "POST" else {}
 
-    lane = _exchange(make_client(lane_app), method, path, **kwargs)
-    regular = _exchange(make_client(regular_app), method, path, **kwargs)
+    lane = _outcome(make_client(lane_app), method, path, **kwargs)
+    regular = _outcome(make_client(regular_app), method, path, **kwargs)
 
     assert lane == regular
+    assert lane_app.config["TORN"] == regular_app.config["TORN"]
 
 
 @pytest.fixture
@@ -102,6 +103,63 @@ def test_plain_async_requests_take_the_lane_and_the_rest_do_not(
     # app; its list and crash, and every request of the other two, went
     # the general way.
     assert lane_count == [4]
+
+
+@pytest.mark.parametrize("hooks", ["async def", "def"])
+def test_an_app_with_hooks_takes_the_lane(
+    app: Demijohn, monkeypatch: pytest.MonkeyPatch, hooks: str
+) -> None:
+    general: list[str] = []
+    original = ASGIHTTPConnection.__call__
+
+    async def recording(self: ASGIHTTPConnection, receive: t.Any, send: t.Any) -> None:
+        general.append(self.scope["path"])
+        await original(self, receive, send)
+
+    monkeypatch.setattr(ASGIHTTPConnection, "__call__", recording)
+    calls: list[str] = []
+
+    def before() -> None:
+        calls.append("before")
+        g.user = "amy"
+
+    def after(response: Response) -> Response:
+        calls.append("after")
+        response.headers["X-User"] = g.user
+        return response
+
+    def teardown(error: BaseException | None) -> None:
+        calls.append(f"teardown {error!r}")
+
+    for register, hook in (
+        (app.before_request, before),
+        (app.after_request, after),
+        (app.teardown_appcontext, teardown),
+    ):
+        if hooks == "async def":
+            hook = _written_async(hook)
+        register(hook)
+
+    @app.get("/<name>")
+    async def index(name: str) -> str:
+        calls.append("view")
+        return f"hi {name}"
+
+    client = _asgi_client(app)
+    response = client.get("/ann")
+    assert (response.get_data(), response.headers["X-User"]) == (b"hi ann", "amy")
+    assert calls == ["before", "view", "after", "teardown None"]
+    assert general == []
+    response = client.head("/ann")
+    assert (response.get_data(), response.headers["Content-Length"]) == (b"", "6")
+
+
+def _written_async(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    @functools.wraps(func)
+    async def async_func(*args: t.Any) -> t.Any:
+        return func(*args)
+
+    return async_func
 
 
 def test_a_custom_asgi_http_class_serves_every_request(app: Demijohn) -> None:

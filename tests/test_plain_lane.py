@@ -14,6 +14,7 @@ import typing as t
 import pytest
 
 from demijohn import (
+    Blueprint,
     Demijohn,
     Response,
     abort,
@@ -60,7 +61,7 @@ class _LaneCounter:
 
 def _build(plain: bool, hooks: bool = False) -> Demijohn:
     app = Demijohn("lane_test_app", root_path="/nonexistent-root")
-    app.config.update(SECRET_KEY="test key")
+    app.config.update(SECRET_KEY="test key", TORN=[])
 
     if not plain:
         # An instance attribute standing for a lifecycle method closes the
@@ -83,7 +84,65 @@ def _build(plain: bool, hooks: bool = False) -> Demijohn:
                 return "stopped by the hook", 203
             if request.args.get("stop") == "raise":
                 raise LookupError("raised by the hook")
+            if request.args.get("stop") == "reroute":
+                # dispatch_request reads what a hook leaves.
+                request.view_args = {"number": 5, "name": "rerouted"}
             return None
+
+        @app.after_request
+        def stamp(response: Response) -> Response:
+            response.headers["X-Seen"] = g.get("seen", "-")
+            if request.args.get("stop") == "after":
+                raise LookupError("raised by an after hook")
+            return response
+
+        @app.teardown_request
+        def note_request(error: BaseException | None) -> None:
+            app.config["TORN"].append(f"request {type(error).__name__}")
+            if request.args.get("stop") == "teardown":
+                raise RuntimeError("raised by a teardown function")
+
+        @app.teardown_appcontext
+        def note_app(error: BaseException | None) -> None:
+            app.config["TORN"].append(f"app {type(error).__name__}")
+
+        outer = Blueprint("outer", __name__, url_prefix="/outer")
+        inner = Blueprint("inner", __name__, url_prefix="/inner")
+
+        @outer.before_request
+        def outer_first() -> None:
+            g.seen = f"{g.get('seen')} outer"
+
+        @inner.url_value_preprocessor
+        def inner_values(endpoint: str | None, values: dict[str, t.Any] | None) -> None:
+            if values is not None:
+                values["number"] = values["number"] + 100
+
+        @inner.before_request
+        def inner_next() -> t.Any:
+            g.seen = f"{g.get('seen')} inner"
+            return "stopped inside" if request.args.get("stop") == "inner" else None
+
+        @inner.after_request
+        def inner_after(response: Response) -> Response:
+            response.headers["X-Inner"] = g.seen
+            return response
+
+        @outer.after_request
+        def outer_after(response: Response) -> Response:
+            response.headers["X-Outer"] = response.headers.get("X-Inner", "-")
+            return response
+
+        @inner.teardown_request
+        def inner_torn(error: BaseException | None) -> None:
+            app.config["TORN"].append("inner")
+
+        @inner.route("/<int:number>")
+        def nested(number: int) -> str:
+            return f"{g.seen} {number} {request.blueprints}"
+
+        outer.register_blueprint(inner)
+        app.register_blueprint(outer)
 
     @app.route("/text")
     def text() -> str:
@@ -188,6 +247,15 @@ def _exchange(client: DemijohnClient, method: str, path: str, **kw: t.Any) -> t.
         response.close()
 
 
+def _outcome(client: DemijohnClient, method: str, path: str, **kw: t.Any) -> t.Any:
+    """The exchange, or the error a teardown function let out (which
+    reaches the server, as in Flask)."""
+    try:
+        return _exchange(client, method, path, **kw)
+    except RuntimeError as e:
+        return repr(e)
+
+
 CASES = [
     ("GET", "/text"),
     ("HEAD", "/text"),
@@ -225,6 +293,15 @@ HOOKED_CASES = [
     ("GET", "/crash"),
     ("GET", "/missing"),
     ("HEAD", "/dict"),
+    ("GET", "/urls/41/ann?stop=reroute"),
+    ("GET", "/text?stop=after"),
+    ("GET", "/text?stop=teardown"),
+    ("GET", "/after-this"),
+    ("GET", "/session-write"),
+    ("GET", "/outer/inner/3"),
+    ("GET", "/outer/inner/3?stop=inner"),
+    ("GET", "/outer/inner/3?stop=hook"),
+    ("GET", "/outer/inner/x"),
 ]
 
 
@@ -237,10 +314,12 @@ def test_the_lane_answers_as_the_regular_steps_do(
     regular_app = _build(plain=False, hooks=hooks)
     kwargs = {"data": b"posted body"} if method == "POST" else {}
 
-    lane = _exchange(make_client(lane_app), method, path, **kwargs)
-    regular = _exchange(make_client(regular_app), method, path, **kwargs)
+    lane = _outcome(make_client(lane_app), method, path, **kwargs)
+    regular = _outcome(make_client(regular_app), method, path, **kwargs)
 
     assert lane == regular
+    # The teardown functions ran alike, with the same error.
+    assert lane_app.config["TORN"] == regular_app.config["TORN"]
 
 
 def test_plain_requests_take_the_lane_and_overrides_keep_them_off(

@@ -118,3 +118,83 @@ def test_a_permanent_session_cookie_is_refreshed_by_untouched_views(
     # A request without the cookie sets none.
     client.delete_cookie("session")
     assert "Set-Cookie" not in client.get("/plain").headers
+
+
+def _served_in_lane(app: Demijohn, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each request was answered by the WSGI lane itself."""
+    served: list[bool] = []
+    original = app._serve_in_lane
+
+    def recording(*args: t.Any) -> t.Any:
+        answer = original(*args)
+        served.append(answer != (None, None))
+        return answer
+
+    monkeypatch.setattr(app, "_serve_in_lane", recording)
+    return served
+
+
+def test_an_app_with_hooks_takes_the_wsgi_lane(
+    app: Demijohn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    @app.before_request
+    def before() -> None:
+        calls.append("before")
+        g.user = "amy"
+
+    @app.after_request
+    def after(response: Response) -> Response:
+        calls.append("after")
+        response.headers["X-User"] = g.user
+        return response
+
+    @app.teardown_request
+    def teardown_request(error: BaseException | None) -> None:
+        calls.append(f"teardown_request {error!r}")
+
+    @app.teardown_appcontext
+    def teardown_appcontext(error: BaseException | None) -> None:
+        calls.append(f"teardown_appcontext {error!r}")
+
+    @app.get("/")
+    def index() -> str:
+        calls.append("view")
+        return "index"
+
+    served = _served_in_lane(app, monkeypatch)
+    response = app.test_client().get("/")
+    assert (response.get_data(), response.headers["X-User"]) == (b"index", "amy")
+    assert calls == [
+        "before",
+        "view",
+        "after",
+        "teardown_request None",
+        "teardown_appcontext None",
+    ]
+    assert served == [True]
+
+
+def test_a_teardown_signal_receiver_keeps_a_hooked_app_off_the_lane(
+    app: Demijohn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @app.before_request
+    def before() -> None:
+        pass
+
+    @app.get("/")
+    def index() -> str:
+        return "index"
+
+    served = _served_in_lane(app, monkeypatch)
+    client = app.test_client()
+    assert client.get("/").get_data() == b"index"
+
+    # A receiver of a signal the steps send keeps requests off the lane.
+    def on_tearing_down(sender: Demijohn, **extra: t.Any) -> None:
+        pass
+
+    with request_tearing_down.connected_to(on_tearing_down, app):
+        assert client.get("/").get_data() == b"index"
+    assert served == [True]

@@ -16,6 +16,8 @@ from bottle import Bottle, Jinja2Template, request, response
 
 from benchmarks.scenarios import (
     FORM_FIELD,
+    HOOK_HEADER,
+    HOOK_USER,
     JSON_MESSAGE,
     LOOP_ITEMS,
     LOOP_TITLE,
@@ -86,3 +88,19 @@ def session_visits() -> str:
 @app.get("/fortunes")
 def fortunes() -> str:
     return _fortunes_template.render(fortunes=load_fortunes(_db))
+
+
+# The hooked app (see Scenario.hooked): Bottle's request hooks. Bottle has
+# no hook at the end of a request besides after_request.
+hooked_app = Bottle()
+hooked_app.get("/plaintext")(plaintext)
+
+
+@hooked_app.hook("before_request")
+def remember_user() -> None:
+    request.environ["benchmark.user"] = HOOK_USER
+
+
+@hooked_app.hook("after_request")
+def protect() -> None:
+    response.set_header(*HOOK_HEADER)

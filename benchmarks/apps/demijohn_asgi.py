@@ -6,4 +6,5 @@ from benchmarks.apps.flask_api import build
 
 app = build(demijohn, async_views=True)
 keyed_app = build(demijohn, async_views=True, keyed=True)
+hooked_app = build(demijohn, async_views=True, hooked=True)
 UNSUPPORTED: dict[str, str] = {}

@@ -5,4 +5,5 @@ from benchmarks.apps.flask_api import build
 
 app = build(demijohn)
 keyed_app = build(demijohn, keyed=True)
+hooked_app = build(demijohn, hooked=True)
 UNSUPPORTED: dict[str, str] = {}

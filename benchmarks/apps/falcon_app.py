@@ -14,6 +14,8 @@ import itsdangerous
 
 from benchmarks.scenarios import (
     FORM_FIELD,
+    HOOK_HEADER,
+    HOOK_USER,
     JSON_MESSAGE,
     LOOP_ITEMS,
     LOOP_TITLE,
@@ -107,3 +109,25 @@ app.add_route("/echo-json", EchoJson())
 app.add_route("/echo-form", EchoForm())
 app.add_route("/session", Session())
 app.add_route("/fortunes", Fortunes())
+
+
+class Hooks:
+    """The hooks of Scenario.hooked as Falcon middleware; its
+    ``process_response`` runs at the end of every request, so it is the
+    end hook as well."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.user = HOOK_USER
+
+    def process_response(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        resource: object,
+        req_succeeded: bool,
+    ) -> None:
+        resp.set_header(*HOOK_HEADER)
+
+
+hooked_app = falcon.App(middleware=[Hooks()])
+hooked_app.add_route("/plaintext", Plaintext())

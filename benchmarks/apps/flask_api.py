@@ -13,6 +13,8 @@ from typing import Any
 
 from benchmarks.scenarios import (
     FORM_FIELD,
+    HOOK_HEADER,
+    HOOK_USER,
     JSON_MESSAGE,
     LOOP_ITEMS,
     LOOP_TITLE,
@@ -47,14 +49,20 @@ def _route_view(number: int) -> View:
 
 
 def build(
-    framework: ModuleType, *, async_views: bool = False, keyed: bool = False
+    framework: ModuleType,
+    *,
+    async_views: bool = False,
+    keyed: bool = False,
+    hooked: bool = False,
 ) -> Any:
     """Build the benchmark app with ``framework`` (``flask`` or ``demijohn``).
 
     With ``async_views`` every view is an ``async def``, which is how an
     ASGI app is written to match Starlette's async endpoints. With ``keyed``
     the app gets a secret key, which the session scenario needs (see
-    ``Scenario.keyed``).
+    ``Scenario.keyed``). With ``hooked`` it gets a ``before_request``, an
+    ``after_request`` and a ``teardown_appcontext`` function (see
+    ``Scenario.hooked``), ``async def`` ones with ``async_views``.
     """
     app = framework.Flask(__name__, template_folder=str(TEMPLATE_DIR))
     if keyed:
@@ -92,6 +100,8 @@ def build(
     def fortunes() -> str:
         return render_template("fortunes.html", fortunes=load_fortunes(db))
 
+    if hooked:
+        _add_hooks(framework, app, async_hooks=async_views)
     add("/plaintext", plaintext, "plaintext", ("GET",))
     add("/json", json_message, "json", ("GET",))
     for number in range(1, ROUTE_COUNT + 1):
@@ -103,3 +113,37 @@ def build(
     add("/session", session_visits, "session", ("GET",))
     add("/fortunes", fortunes, "fortunes", ("GET",))
     return app
+
+
+def _add_hooks(framework: ModuleType, app: Any, *, async_hooks: bool) -> None:
+    """The hooks of ``Scenario.hooked``, as a Flask app registers them."""
+    g = framework.g
+    header, value = HOOK_HEADER
+
+    def remember_user() -> None:
+        g.user = HOOK_USER
+
+    def protect(response: Any) -> Any:
+        response.headers[header] = value
+        return response
+
+    def release(error: BaseException | None) -> None:
+        pass
+
+    if async_hooks:
+        hooks = [_as_async_hook(hook) for hook in (remember_user, protect, release)]
+    else:
+        hooks = [remember_user, protect, release]
+    app.before_request(hooks[0])
+    app.after_request(hooks[1])
+    app.teardown_appcontext(hooks[2])
+
+
+def _as_async_hook(hook: View) -> View:
+    """``hook`` as an ``async def`` function, as an async app writes it."""
+
+    @functools.wraps(hook)
+    async def async_hook(*args: Any) -> Any:
+        return hook(*args)
+
+    return async_hook

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from quart import Quart, render_template, request, session
+from quart import Quart, g, render_template, request, session
 
 from benchmarks.scenarios import (
     FORM_FIELD,
+    HOOK_HEADER,
+    HOOK_USER,
     JSON_MESSAGE,
     LOOP_ITEMS,
     LOOP_TITLE,
@@ -65,12 +67,29 @@ async def fortunes() -> str:
     return await render_template("fortunes.html", fortunes=load_fortunes(_db))
 
 
-def build(*, keyed: bool = False) -> Quart:
+async def remember_user() -> None:
+    g.user = HOOK_USER
+
+
+async def protect(response: Any) -> Any:
+    response.headers[HOOK_HEADER[0]] = HOOK_HEADER[1]
+    return response
+
+
+async def release(error: BaseException | None) -> None:
+    pass
+
+
+def build(*, keyed: bool = False, hooked: bool = False) -> Quart:
     """The Quart app; ``keyed`` gives it the secret key sessions need (see
-    ``Scenario.keyed``)."""
+    ``Scenario.keyed``), ``hooked`` the hooks of ``Scenario.hooked``."""
     app = Quart(__name__, template_folder=str(TEMPLATE_DIR))
     if keyed:
         app.secret_key = SECRET_KEY
+    if hooked:
+        app.before_request(remember_user)
+        app.after_request(protect)
+        app.teardown_appcontext(release)
     app.get("/plaintext")(plaintext)
     app.get("/json")(json_message)
     for number in range(1, ROUTE_COUNT + 1):
@@ -89,3 +108,4 @@ def build(*, keyed: bool = False) -> Quart:
 
 app = build()
 keyed_app = build(keyed=True)
+hooked_app = build(hooked=True)

@@ -31,6 +31,7 @@ Send = Callable[[Message], Awaitable[None]]
 UNSUPPORTED = {
     "routing": "no router (dict lookup on the path)",
     "session": "no session",
+    "plaintext_hooked": "no hooks",
 }
 _jinja = jinja_environment()
 _db = open_fortunes_db()

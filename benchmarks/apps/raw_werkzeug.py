@@ -29,7 +29,10 @@ from benchmarks.scenarios import (
 
 Handler = Callable[..., Response]
 
-UNSUPPORTED = {"session": "Werkzeug has no session"}
+UNSUPPORTED = {
+    "session": "Werkzeug has no session",
+    "plaintext_hooked": "Werkzeug has no hooks",
+}
 _jinja = jinja_environment()
 _db = open_fortunes_db()
 

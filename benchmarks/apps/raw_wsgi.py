@@ -30,6 +30,7 @@ Handler = Callable[[Environ, StartResponse], Iterable[bytes]]
 UNSUPPORTED = {
     "routing": "no router (dict lookup on the path)",
     "session": "no session",
+    "plaintext_hooked": "no hooks",
 }
 _jinja = jinja_environment()
 _db = open_fortunes_db()

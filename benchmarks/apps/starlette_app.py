@@ -7,7 +7,8 @@ do not pay for it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -19,6 +20,8 @@ from starlette.templating import Jinja2Templates
 
 from benchmarks.scenarios import (
     FORM_FIELD,
+    HOOK_HEADER,
+    HOOK_USER,
     JSON_MESSAGE,
     LOOP_ITEMS,
     LOOP_TITLE,
@@ -97,3 +100,39 @@ _routes = [
     Route("/fortunes", fortunes),
 ]
 app = Starlette(routes=_routes)
+
+
+Message = MutableMapping[str, Any]
+_HOOK_HEADER = (HOOK_HEADER[0].lower().encode(), HOOK_HEADER[1].encode())
+
+
+class Hooks:
+    """The hooks of Scenario.hooked as pure ASGI middleware (the fast kind:
+    Starlette's ``BaseHTTPMiddleware`` costs more): the user goes into the
+    request state, the header into the response start."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})["user"] = HOOK_USER
+
+        async def send_protected(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), _HOOK_HEADER]
+            await send(message)
+
+        await self.app(scope, receive, send_protected)
+
+
+hooked_app = Starlette(
+    routes=[Route("/plaintext", plaintext)], middleware=[Middleware(Hooks)]
+)

@@ -78,7 +78,14 @@ from .globals import request_ctx as request_ctx
 from .helpers import get_debug_flag, get_flashed_messages, get_load_dotenv
 from .helpers import send_from_directory as send_from_directory
 from .json.provider import DefaultJSONProvider, JSONProvider
-from .lane import lane_open, lane_view, plain_body, unbind
+from .lane import (
+    call_after_hooks,
+    call_before_hooks,
+    lane_open,
+    lane_view,
+    plain_body,
+    unbind,
+)
 from .lifecycle import Lifecycle
 from .lifespan import Lifespan
 from .logging import create_logger as create_logger
@@ -98,7 +105,7 @@ from .templating import (
     _default_template_ctx_processor,
 )
 from .websockets import Websocket
-from .wrappers import Request, Response
+from .wrappers import Request, Response, check_header_fields
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -692,12 +699,14 @@ class Demijohn(Lifespan, ProtocolDispatch):
         this attribute (``app.wsgi_app = Middleware(app.wsgi_app)``) and
         keeps the application object usable.
         """
-        # PERF: the WSGI lane (see demijohn.lane): for an application that
-        # registers nothing but views, the request context is made and
-        # bound here, the URL matched with the router, a plain ``def`` view
-        # called, and its text, bytes or dict sent as they are; every
-        # other case continues the general way from where the lane stands.
-        router = self._unbound_router() if lane_open(self) else None
+        # PERF: the WSGI lane (see demijohn.lane): for an application with
+        # no signal receiver, override or other session interface, the
+        # request context is made and bound here, the URL matched with the
+        # router, the hooks and a plain ``def`` view called directly, and a
+        # text, bytes or dict value nothing else looks at sent as it is;
+        # every other case continues the general way from where the lane
+        # stands.
+        router = self._unbound_router() if lane_open(self, hooks=True) else None
         lane_app_ctx: AppContext | None = None
         if router is None:
             ctx = self.request_context(environ)
@@ -778,29 +787,57 @@ class Demijohn(Lifespan, ProtocolDispatch):
                 environ["werkzeug.debug.preserve_context"](_cv_request.get())
             if error is not None and self.should_ignore_error(error):
                 error = None
-            if router is None or not unbind(self, ctx, lane_app_ctx):
+            if router is None or not unbind(
+                self, ctx, lane_app_ctx, error, tear_down=True
+            ):
                 ctx.pop(error)
 
     def _serve_in_lane(
         self, ctx: RequestContext, router: FastRouter, environ: WSGIEnvironment
     ) -> tuple[tuple[tuple[str, bytes], bytes] | None, Response | PlainOutput | None]:
         """The WSGI lane's part of :meth:`full_dispatch_request`, with the
-        contexts bound: match the URL with ``router``, call a plain ``def``
-        view, and return its value's plain body (see
-        :func:`~demijohn.lane.plain_body`) or the response the plain lane
-        makes of it. ``(None, None)`` when nothing was dispatched: the URL
-        did not match, or the view is not a plain function.
+        contexts bound: match the URL with ``router``, call the
+        ``before_request`` functions (see
+        :func:`~demijohn.lane.call_before_hooks`) and a plain ``def`` view,
+        and return its value's plain body (see
+        :func:`~demijohn.lane.plain_body`) or its response, finalized with
+        the ``after_request`` functions (see
+        :func:`~demijohn.lane.call_after_hooks`) or as the plain lane makes
+        it. ``(None, None)`` when nothing was dispatched: the URL did not
+        match, or the view is not a plain function.
         """
         target = lane_view(self, ctx, router, environ, False)
         if target is None:
             return None, None
         view, view_args = target
         try:
-            rv = view(**view_args)
+            if self.before_request_funcs or self.url_value_preprocessors:
+                request = ctx.request
+                rule = request.url_rule
+                rv = call_before_hooks(self, request)
+                if rv is None:
+                    args = request.view_args
+                    if (
+                        request.url_rule is rule
+                        and request.routing_exception is None
+                        and args is not None
+                    ):
+                        # With what the URL value preprocessors left.
+                        rv = view(**args)
+                    else:
+                        # A hook changed what dispatch_request would call.
+                        rv = self._run_steps(self._steps("dispatch_request"))
+            else:
+                rv = view(**view_args)
         except Exception as e:
             return None, t.cast(
                 Response, self._run_steps(self._error_response_steps(e))
             )
+        if self.after_request_funcs or ctx._after_request_functions:
+            # finalize_request, with the functions called directly.
+            response = call_after_hooks(self, ctx, self.make_response(rv))
+            check_header_fields(response)
+            return None, response
         plain = plain_body(self, ctx, ctx.request, rv)
         if plain is not None:
             return plain, None

@@ -1,32 +1,35 @@
 """The ASGI application, with its lane for the common HTTP request.
 
 :meth:`Demijohn.asgi_app <demijohn.Demijohn.asgi_app>` is :func:`asgi_app`
-(the application adopts it as that method). For an HTTP request that
-nothing but its view looks at, it does in one coroutine what the general
-edge does through its layers (:class:`~demijohn.asgi.ASGIHTTPConnection`,
-its ``read_body`` and ``handle``, :func:`~demijohn.asgi.dispatch_plainly`,
-the contexts' ``push`` and ``pop``): it makes the request context, binds
-it and the application context, matches the URL with the application's
-router, awaits the view, sends a text, bytes or JSON value as two ASGI
-messages and unbinds the contexts. Anything else goes the general way,
-which stays the reference for what a request does:
+(the application adopts it as that method). For the common HTTP request,
+it does in one coroutine what the general edge does through its layers
+(:class:`~demijohn.asgi.ASGIHTTPConnection`, its ``read_body`` and
+``handle``, :func:`~demijohn.asgi.dispatch_plainly`, the contexts' ``push``
+and ``pop``): it makes the request context, binds it and the application
+context, matches the URL with the application's router, runs the
+``before_request`` functions (and URL value preprocessors), awaits the
+view, runs the ``after_request`` functions, sends the response (a text,
+bytes or JSON value nothing else looks at as it is, in two ASGI
+messages) and unbinds the contexts. The hooks run as the lifecycle's own
+step generators, batched (see :func:`~demijohn.asgi.run_steps_async`), so
+their order and their sync calls' trips to the worker thread are the
+general path's. Anything else goes the general way, which stays the
+reference for what a request does:
 
 * before the contexts are bound, the whole request goes to the
   application's :attr:`~demijohn.Demijohn.asgi_http_class` when the scope
   may carry a body (a method other than ``GET``/``HEAD``, a
   ``Content-Length`` or ``Transfer-Encoding`` header, HTTP/2), its headers
   are not one lower-case name each, or the application registers anything
-  the lane does not run: a ``before_request``, ``after_request``,
-  ``teardown_request``, ``teardown_appcontext`` function or URL value
-  preprocessor, a receiver of a request or application-context signal, a
-  session interface other than the built-in one, an override of a
-  lifecycle step or of a context factory, a request class that needs its
+  the lane does not run: a receiver of a request or application-context
+  signal, a session interface other than the built-in one, an override of
+  a lifecycle step or of a context factory, a request class that needs its
   environ at once, or a URL map whose router cannot answer;
 * once they are bound, every other case (no URL match, a synchronous view,
   an exception, a session the view opened, an ``after_this_request``
   function, a response object, a stream) continues with the general
   edge's own functions from that point, and so do the teardown steps when
-  something was registered meanwhile.
+  there is a teardown function to run.
 
 The questions and steps it shares with the WSGI lane are in
 :mod:`demijohn.lane`.
@@ -49,6 +52,7 @@ from .asgi import (
     dispatch_generally,
     respond_to_view_error,
     run_steps_async,
+    send_buffered_response,
     send_plain_output,
     serve_asgi,
     settle_request,
@@ -58,6 +62,7 @@ from .ctx import AppContext, RequestContext
 from .globals import _cv_app, _cv_request
 from .lane import lane_open, lane_view, plain_body, unbind
 from .output import PlainOutput
+from .wrappers import check_header_fields
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .app import Demijohn
@@ -96,7 +101,7 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
         or b"transfer-encoding" in table
         or scope.get("method") not in _BODILESS_METHODS
         or scope.get("http_version") not in _HTTP_1
-        or not lane_open(app)
+        or not lane_open(app, hooks=True)
         # The request is made from the scope, its environ built on first use.
         or not app.request_class._lazy_environ
     ):
@@ -123,7 +128,6 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
     token = _cv_request.set(ctx)
     ctx._cv_tokens.append((token, app_ctx))
 
-    method = request.method
     error: BaseException | None = None
     try:
         try:
@@ -135,10 +139,21 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
                 # The plain lane (see demijohn.asgi.dispatch_plainly),
                 # with an async def view awaited here.
                 try:
-                    rv = await view(**view_args)
+                    if app.before_request_funcs or app.url_value_preprocessors:
+                        rv = await _hooks_then_view(app, request, view)
+                    else:
+                        rv = await view(**view_args)
                 except Exception as e:
                     response = await respond_to_view_error(app, e)
                 else:
+                    # Without after_request functions, the view's value may
+                    # go out as it is (below).
+                    response = (
+                        await _finalize(app, rv)
+                        if app.after_request_funcs or ctx._after_request_functions
+                        else None
+                    )
+                if response is None:
                     plain = plain_body(app, ctx, request, rv)
                     if plain is not None:
                         # send_plain_output, inlined, for a 200.
@@ -159,7 +174,7 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
                         await send(
                             {
                                 "type": "http.response.body",
-                                "body": b"" if method == "HEAD" else body,
+                                "body": b"" if _sent_method(source) == "HEAD" else body,
                                 "more_body": False,
                             }
                         )
@@ -174,9 +189,10 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
             response = await run_steps_async(
                 app, app._steps("handle_exception", e), batched=True
             )
+        method = _sent_method(source)
         if type(response) is PlainOutput:
             await send_plain_output(send, response, method)
-        else:
+        elif not await send_buffered_response(send, response, method):
             await ASGIHTTPConnection(app, scope).send_response(
                 response, source.build(), send
             )
@@ -189,6 +205,53 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
         if not unbind(app, ctx, app_ctx):
             # Something to tear down was registered during the request.
             await run_steps_async(app, ctx._pop_steps(error))
+
+
+def _sent_method(source: ScopeEnviron) -> str:
+    """The request method the response is sent for: the environ's, where
+    something built the environ (a hook may have changed it, as under
+    WSGI), else the scope's."""
+    return t.cast(str, (source.environ or source.known)["REQUEST_METHOD"])
+
+
+async def _hooks_then_view(
+    app: Demijohn, request: t.Any, view: t.Callable[..., t.Any]
+) -> t.Any:
+    """Run the ``before_request`` functions (and URL value preprocessors)
+    as :meth:`~demijohn.Demijohn.preprocess_request` does, then, unless one
+    returned a value, await the matched ``view``: what the plain lane's
+    steps do, without the step dispatch around them."""
+    rule = request.url_rule
+    rv = await run_steps_async(
+        app, app._run_before_hooks(app.before_request_funcs), batched=True
+    )
+    if rv is not None:
+        return rv
+    args = request.view_args
+    if (
+        request.url_rule is rule
+        and request.routing_exception is None
+        and args is not None
+    ):
+        # With what the URL value preprocessors left.
+        return await view(**args)
+    # A hook changed what dispatch_request would call.
+    return await run_steps_async(app, app._steps("dispatch_request"), batched=True)
+
+
+async def _finalize(app: Demijohn, rv: t.Any) -> t.Any:
+    """:meth:`~demijohn.Demijohn.finalize_request` for the view's value,
+    for an application the lane serves (no override, no signal receiver,
+    the built-in session interface): the response made, the
+    ``after_request`` functions run (batched, see
+    :func:`~demijohn.asgi.run_steps_async`), the session saved and the
+    header fields checked."""
+    response = app.make_response(rv)
+    response = await run_steps_async(
+        app, app._process_response_steps(response), batched=True
+    )
+    check_header_fields(response)
+    return response
 
 
 __all__ = ["asgi_app"]

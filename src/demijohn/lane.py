@@ -1,11 +1,17 @@
 """What both protocol lanes share: when an application may take them, the
-plain body a view's value becomes, and unbinding the contexts.
+plain body a view's value becomes, the request hooks called directly, and
+unbinding the contexts.
 
 The WSGI lane (in :meth:`Demijohn.wsgi_app <demijohn.Demijohn.wsgi_app>`)
-and the ASGI lane (:mod:`demijohn.asgi_lane`) serve the common request, a
-view whose text, bytes or dict nothing else looks at, without the general
-edges' layers. Both ask :func:`lane_open` before they start and hand
-anything else to the general path's own functions.
+and the ASGI lane (:mod:`demijohn.asgi_lane`) serve the common request
+without the general edges' layers: a matched view, with the application's
+and its blueprints' ``before_request``, ``after_request`` and teardown
+functions around it, and a text, bytes or dict value nothing else looks
+at sent as it is. Both ask :func:`lane_open` before they start and hand
+anything else to the general path's own functions. The hooks run in the
+order the lifecycle's own iterators give (``Lifecycle._before_hooks``,
+``Lifecycle._after_hooks``, ``Lifecycle._request_teardowns``), so the
+lanes and the steps cannot disagree on it.
 
 PERF: each question here is asked for every request (hooks and signal
 receivers may be added at any time); none is cached.
@@ -51,25 +57,31 @@ LANE_APP_METHODS = frozenset(
 )
 
 
-def lane_open(app: Demijohn) -> bool:
+def lane_open(app: Demijohn, *, hooks: bool = False) -> bool:
     """Whether the application registers nothing the lane would skip: no
-    hook but the view, no receiver of a signal sent from the contexts or
-    the lifecycle steps the lane stands in for, the built-in session
-    interface, and no override of those steps or of the context
-    factories."""
+    hook but the view (unless ``hooks``: the WSGI lane runs the request
+    hooks itself, see :func:`call_before_hooks`), no receiver of a signal
+    sent from the contexts or the lifecycle steps the lane stands in for,
+    the built-in session interface, and no override of those steps or of
+    the context factories."""
     return (
         app._lane_class
         and (
             not app._replaced_methods
             or app._replaced_methods.isdisjoint(LANE_APP_METHODS)
         )
+        and (
+            hooks
+            or not (
+                app.before_request_funcs
+                or app.url_value_preprocessors
+                or app.after_request_funcs
+                or app.teardown_request_funcs
+                or app.teardown_appcontext_funcs
+            )
+        )
         and not (
-            app.before_request_funcs
-            or app.url_value_preprocessors
-            or app.after_request_funcs
-            or app.teardown_request_funcs
-            or app.teardown_appcontext_funcs
-            or request_started.receivers
+            request_started.receivers
             or request_finished.receivers
             or request_tearing_down.receivers
             or appcontext_pushed.receivers
@@ -206,27 +218,59 @@ def lane_view(
     return view, view_args
 
 
+def call_before_hooks(app: Demijohn, request: t.Any) -> t.Any:
+    """What :meth:`~demijohn.Demijohn.preprocess_request` does, with each
+    function called directly (as :meth:`~demijohn.Demijohn.ensure_sync`
+    returns it) instead of through its steps, in the order
+    ``Lifecycle._before_hooks`` gives. Returns the first value a
+    ``before_request`` function returns, or ``None``. For the WSGI lane,
+    whose applications override none of those steps."""
+    for before_func in app._before_hooks(app.before_request_funcs, request):
+        rv = _sync(app, before_func)()
+        if rv is not None:
+            return rv
+    return None
+
+
+def call_after_hooks(app: Demijohn, ctx: RequestContext, response: t.Any) -> t.Any:
+    """What :meth:`~demijohn.Demijohn.process_response` does for the
+    built-in session interface, with each function called directly: the
+    functions ``Lifecycle._after_hooks`` gives, in its order, then the
+    session saved. Returns the response the last function returned."""
+    for func in app._after_hooks(ctx):
+        response = _sync(app, func)(response)
+    app._save_session(ctx, response)
+    return response
+
+
 _TEARDOWN_METHODS = ("do_teardown_request", "do_teardown_appcontext")
 
 
-def unbind(app: Demijohn, ctx: RequestContext, app_ctx: AppContext | None) -> bool:
+def unbind(
+    app: Demijohn,
+    ctx: RequestContext,
+    app_ctx: AppContext | None,
+    error: BaseException | None = None,
+    *,
+    tear_down: bool = False,
+) -> bool:
     """Pop a lane's request context (and ``app_ctx``, the application
-    context the lane pushed, if any) when the pop runs no teardown function
-    and sends no signal; ``False`` (having done nothing) when the pop steps
-    must run: something to tear down was registered during the request, or
-    a stream still holds the context.
+    context the lane pushed, if any) when the pop sends no signal; ``False``
+    (having done nothing) when the pop steps must run: a stream still holds
+    the context, a teardown signal has a receiver, a teardown step is
+    replaced on the instance, or (unless ``tear_down``) there is a teardown
+    function to run.
 
-    What :meth:`RequestContext._pop_without_teardown
-    <demijohn.ctx.RequestContext._pop_without_teardown>` does, with the
-    checks of ``Lifecycle._tears_down_nothing`` made for the application as
-    a whole.
+    With ``tear_down`` (the WSGI lane), the ``teardown_request`` and
+    ``teardown_appcontext`` functions are called here, through
+    :meth:`~demijohn.Demijohn.ensure_sync`, with ``error``: what
+    :meth:`RequestContext.pop <demijohn.ctx.RequestContext.pop>` does, in
+    its order, without driving its steps.
     """
     tokens = ctx._cv_tokens
     if (
         len(tokens) != 1
         or ctx._streams_open
-        or app.teardown_request_funcs
-        or app.teardown_appcontext_funcs
         or request_tearing_down.receivers
         or appcontext_tearing_down.receivers
         or (
@@ -235,8 +279,14 @@ def unbind(app: Demijohn, ctx: RequestContext, app_ctx: AppContext | None) -> bo
         )
     ):
         return False
+    request_funcs = app.teardown_request_funcs
+    app_funcs = app.teardown_appcontext_funcs
+    if (request_funcs or app_funcs) and not tear_down:
+        return False
     request = ctx.request
     try:
+        if request_funcs:
+            _call_teardowns(app, app._request_teardowns(request), error)
         request.close()
     finally:
         popped = _cv_request.get()
@@ -244,17 +294,55 @@ def unbind(app: Demijohn, ctx: RequestContext, app_ctx: AppContext | None) -> bo
         _cv_request.reset(token)
         request._end_environ()
         if app_ctx is not None:
-            popped_app = _cv_app.get()
-            _cv_app.reset(app_ctx._cv_tokens.pop())
-            if (
-                popped_app is not app_ctx
-                or app_ctx.worker is not None
-                or appcontext_popped.receivers
-            ):
-                app_ctx._finish_pop(popped_app)
+            try:
+                if app_funcs:
+                    _call_teardowns(app, reversed(app_funcs), error)
+            finally:
+                popped_app = _cv_app.get()
+                _cv_app.reset(app_ctx._cv_tokens.pop())
+                if (
+                    popped_app is not app_ctx
+                    or app_ctx.worker is not None
+                    or appcontext_popped.receivers
+                ):
+                    app_ctx._finish_pop(popped_app)
     if popped is not ctx:
         ctx._check_popped(popped)
     return True
 
 
-__all__ = ["LANE_APP_METHODS", "lane_open", "lane_view", "plain_body", "unbind"]
+def _call_teardowns(
+    app: Demijohn, callbacks: t.Iterable[t.Any], error: BaseException | None
+) -> None:
+    """Run teardown functions as ``Lifecycle._teardown_steps`` does: every
+    one runs, and the first error is raised after the others ran."""
+    errors: list[Exception] = []
+    for func in callbacks:
+        try:
+            _sync(app, func)(error)
+        except Exception as e:
+            errors.append(e)
+    if errors:
+        app._raise_teardown_errors(errors)
+
+
+def _sync(app: Demijohn, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """``app.ensure_sync(func)``, which the lanes' applications keep (it is
+    one of the methods they stand in for): a plain function as it is.
+
+    PERF: answered here for plain functions, which saves two calls per
+    hook."""
+    if type(func) is FunctionType and not func.__code__.co_flags & _CO_COROUTINE:
+        return func
+    return app.ensure_sync(func)
+
+
+__all__ = [
+    "LANE_APP_METHODS",
+    "call_after_hooks",
+    "call_before_hooks",
+    "lane_open",
+    "lane_view",
+    "plain_body",
+    "unbind",
+]

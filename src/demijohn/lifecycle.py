@@ -696,7 +696,21 @@ class Lifecycle(Scaffold):
     def _run_before_hooks(
         self, hooks: dict[ft.AppOrBlueprintKey, list[t.Any]]
     ) -> Steps:
-        req = _cv_request.get().request
+        for before_func in self._before_hooks(hooks, _cv_request.get().request):
+            rv = yield before_func, (), _NO_KWARGS
+            if rv is not None:
+                return rv
+        return None
+
+    def _before_hooks(
+        self, hooks: dict[ft.AppOrBlueprintKey, list[t.Any]], req: t.Any
+    ) -> cabc.Iterator[t.Callable[[], t.Any]]:
+        """The functions of ``hooks`` (the ``before_request`` or
+        ``before_websocket`` registry) that run for ``req``, in their
+        order: the application's, then those of the request's blueprints,
+        outermost first. Before the first one, the URL value preprocessors
+        are called, in the same order. Shared by the steps and the lanes,
+        which call the functions themselves."""
         names = (None, *reversed(req.blueprints))
         preprocessors = self.url_value_preprocessors
         for name in names:
@@ -705,11 +719,7 @@ class Lifecycle(Scaffold):
                     url_func(req.endpoint, req.view_args)
         for name in names:
             if name in hooks:
-                for before_func in hooks[name]:
-                    rv = yield before_func, (), _NO_KWARGS
-                    if rv is not None:
-                        return rv
-        return None
+                yield from hooks[name]
 
     def dispatch_request(self) -> ft.ResponseReturnValue:
         """Call the view of the matched endpoint and return its value.
@@ -914,13 +924,8 @@ class Lifecycle(Scaffold):
 
     def _process_response_steps(self, response: Response) -> Steps:
         ctx = request_ctx._get_current_object()  # type: ignore[attr-defined]
-        for func in ctx._after_request_functions:
+        for func in self._after_hooks(ctx):
             response = yield func, (response,), _NO_KWARGS
-        after_funcs = self.after_request_funcs
-        for name in chain(ctx.request.blueprints, (None,)):
-            if name in after_funcs:
-                for func in reversed(after_funcs[name]):
-                    response = yield func, (response,), _NO_KWARGS
         interface = self.session_interface
         if not session_may_do_io(interface):
             # Signing a cookie is quick CPU work: do it inline.
@@ -933,6 +938,19 @@ class Lifecycle(Scaffold):
         if not interface.is_null_session(session_):
             yield interface.save_session, (self, session_, response), _NO_KWARGS
         return response
+
+    def _after_hooks(self, ctx: t.Any) -> cabc.Iterator[ft.AfterRequestCallable[t.Any]]:
+        """The functions that get the response of ``ctx``'s request, in
+        their order: those registered with
+        :func:`~demijohn.after_this_request`, then the ``after_request``
+        functions of the request's blueprints (innermost first) and of the
+        application, each group in reverse registration order. Shared by
+        the steps and the lanes."""
+        yield from ctx._after_request_functions
+        after_funcs = self.after_request_funcs
+        for name in chain(ctx.request.blueprints, (None,)):
+            if name in after_funcs:
+                yield from reversed(after_funcs[name])
 
     def _save_session(self, ctx: t.Any, response: Response) -> None:
         """Open (if needed) and save the built-in cookie session inline.
@@ -985,14 +1003,7 @@ class Lifecycle(Scaffold):
         self._run_steps(self._do_teardown_request_steps(exc))
 
     def _do_teardown_request_steps(self, exc: BaseException | None) -> Steps:
-        funcs = self.teardown_request_funcs
-        callbacks = [
-            func
-            for name in chain(request.blueprints, (None,))
-            if name in funcs
-            for func in reversed(funcs[name])
-        ]
-        yield from self._teardown_steps(callbacks, exc)
+        yield from self._teardown_steps(self._request_teardowns(request), exc)
         if request_tearing_down.receivers:
             request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
@@ -1013,6 +1024,18 @@ class Lifecycle(Scaffold):
         if appcontext_tearing_down.receivers:
             appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
+    def _request_teardowns(self, req: t.Any) -> list[ft.TeardownCallable]:
+        """The ``teardown_request`` functions for ``req``, in the order they
+        run: the blueprints' (innermost first), then the application's,
+        each group in reverse registration order."""
+        funcs = self.teardown_request_funcs
+        return [
+            func
+            for name in chain(req.blueprints, (None,))
+            if name in funcs
+            for func in reversed(funcs[name])
+        ]
+
     def _teardown_steps(
         self, callbacks: t.Iterable[ft.TeardownCallable], exc: BaseException | None
     ) -> Steps:
@@ -1025,11 +1048,15 @@ class Lifecycle(Scaffold):
             except Exception as e:
                 errors.append(e)
         if errors:
-            for extra in errors[1:]:
-                self.logger.error(
-                    "Another teardown function failed as well", exc_info=extra
-                )
-            raise errors[0]
+            self._raise_teardown_errors(errors)
+
+    def _raise_teardown_errors(self, errors: list[Exception]) -> t.NoReturn:
+        """Log every teardown error but the first, and raise the first."""
+        for extra in errors[1:]:
+            self.logger.error(
+                "Another teardown function failed as well", exc_info=extra
+            )
+        raise errors[0]
 
     # -- websockets --------------------------------------------------------
 
