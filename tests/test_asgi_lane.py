@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import io
 import typing as t
 
 import pytest
@@ -105,18 +106,24 @@ def test_plain_async_requests_take_the_lane_and_the_rest_do_not(
     assert lane_count == [4]
 
 
-@pytest.mark.parametrize("hooks", ["async def", "def"])
-def test_an_app_with_hooks_takes_the_lane(
-    app: Demijohn, monkeypatch: pytest.MonkeyPatch, hooks: str
-) -> None:
-    general: list[str] = []
+@pytest.fixture
+def general(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the requests the general ASGI edge served."""
+    paths: list[str] = []
     original = ASGIHTTPConnection.__call__
 
     async def recording(self: ASGIHTTPConnection, receive: t.Any, send: t.Any) -> None:
-        general.append(self.scope["path"])
+        paths.append(self.scope["path"])
         await original(self, receive, send)
 
     monkeypatch.setattr(ASGIHTTPConnection, "__call__", recording)
+    return paths
+
+
+@pytest.mark.parametrize("hooks", ["async def", "def"])
+def test_an_app_with_hooks_takes_the_lane(
+    app: Demijohn, general: list[str], hooks: str
+) -> None:
     calls: list[str] = []
 
     def before() -> None:
@@ -313,3 +320,54 @@ def test_only_methods_count_as_replaced(app: Demijohn) -> None:
     app.debug = False
     app.some_extension_state = {"x": 1}  # type: ignore[attr-defined]
     assert app._replaced_methods == frozenset()
+
+
+def test_requests_with_a_body_take_the_lane(echo: Demijohn, general: list[str]) -> None:
+    echo.add_url_rule(
+        "/echo-post", "echo_post", echo.view_functions["echo_view"], methods=["POST"]
+    )
+    scope = http_scope(
+        "/echo-post",
+        method="POST",
+        headers=[(b"host", b"example.test"), (b"content-length", b"5")],
+    )
+    exchange = _run(echo, scope, [{"type": "http.request", "body": b"hello"}])
+    assert exchange.status == 200
+    assert b'"data":"hello"' in exchange.body
+    # A body shorter than its Content-Length is refused before the view.
+    short = _run(echo, dict(scope), [{"type": "http.request", "body": b"hi"}])
+    assert short.status == 400
+    # The client leaving before its body is sent gets no response at all.
+    gone = _run(echo, dict(scope), [{"type": "http.disconnect"}])
+    assert gone.sent == []
+    assert general == []
+
+
+@pytest.mark.parametrize("edge", ["lane", "general"])
+def test_a_body_spilled_to_disk_is_closed_after_the_request(
+    app: Demijohn, edge: str
+) -> None:
+    from demijohn.asgi import SPOOL_MAX_SIZE
+
+    if edge == "general":
+
+        class General(ASGIHTTPConnection):
+            pass
+
+        app.asgi_http_class = General
+    streams: list[t.Any] = []
+
+    @app.post("/upload")
+    async def upload() -> str:
+        streams.append(request.environ["wsgi.input"])
+        return str(len(request.get_data()))
+
+    chunk = b"x" * (SPOOL_MAX_SIZE // 2 + 1)
+    messages = [
+        {"type": "http.request", "body": chunk, "more_body": True},
+        {"type": "http.request", "body": chunk, "more_body": False},
+    ]
+    exchange = _run(app, http_scope("/upload", method="POST"), messages)
+    assert (exchange.status, exchange.body) == (200, str(2 * len(chunk)).encode())
+    assert not isinstance(streams[0], io.BytesIO)  # it did spill
+    assert streams[0].closed

@@ -252,6 +252,19 @@ async def send_buffered_response(send: Send, response: t.Any, method: str) -> bo
     return True
 
 
+def close_spooled_body(stream: t.IO[bytes] | None) -> None:
+    """Close a request body that :meth:`ASGIHTTPConnection.read_body`
+    spilled to disk, once the request is over: it holds a file descriptor,
+    which nothing else closes (Werkzeug closes uploads, never
+    ``wsgi.input``)."""
+    # PERF: the type test first spares the common in-memory body the ABC
+    # machinery of isinstance on SpooledTemporaryFile.
+    if type(stream) is not io.BytesIO and isinstance(
+        stream, tempfile.SpooledTemporaryFile
+    ):
+        stream.close()
+
+
 class MalformedBody(Exception):
     """The request body does not match its framing (e.g. more or fewer bytes
     than ``Content-Length`` declares). Answered with 400 at the edge,
@@ -333,13 +346,9 @@ class ASGIHTTPConnection:
             # table each read the headers, so an iterator is listed once.
             self.scope["headers"] = list(headers)
         self.headers = header_table(self.scope)
-        try:
-            body = await self.read_body(receive)
-        except MalformedBody as e:
-            await send_plain_response(send, 400, str(e))
-            return
+        body = await self.receive_body(receive, send)
         if body is None:
-            return  # the client disconnected before sending its body
+            return
         stream, length = body
         try:
             await self.handle(
@@ -348,15 +357,19 @@ class ASGIHTTPConnection:
                 send,
             )
         finally:
-            # A body spilled to disk holds a file descriptor, which
-            # nothing else closes: Werkzeug closes uploads, never
-            # ``wsgi.input``.
-            # PERF: the type test first spares the common in-memory body
-            # the ABC machinery of isinstance on SpooledTemporaryFile.
-            if type(stream) is not io.BytesIO and isinstance(
-                stream, tempfile.SpooledTemporaryFile
-            ):
-                stream.close()
+            close_spooled_body(stream)
+
+    async def receive_body(
+        self, receive: Receive, send: Send
+    ) -> tuple[t.IO[bytes], int | None] | None:
+        """:meth:`read_body`, answering a body that does not match its
+        framing with a 400 itself. Returns ``None`` when the request is
+        over: answered so, or the client disconnected first."""
+        try:
+            return await self.read_body(receive)
+        except MalformedBody as e:
+            await send_plain_response(send, 400, str(e))
+            return None
 
     async def read_body(
         self, receive: Receive
@@ -892,6 +905,7 @@ __all__ = [
     "ASGILifespan",
     "ASGIWebsocketConnection",
     "ProtocolDispatch",
+    "close_spooled_body",
     "dispatch_generally",
     "dispatch_plainly",
     "respond_to_view_error",

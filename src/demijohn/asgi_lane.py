@@ -6,7 +6,9 @@ it does in one coroutine what the general edge does through its layers
 (:class:`~demijohn.asgi.ASGIHTTPConnection`, its ``read_body`` and
 ``handle``, :func:`~demijohn.asgi.dispatch_plainly`, the contexts' ``push``
 and ``pop``): it makes the request context, binds it and the application
-context, matches the URL with the application's router, runs the
+context (a request with a body first receives it, as
+:meth:`~demijohn.asgi.ASGIHTTPConnection.read_body` does), matches the URL
+with the application's router, runs the
 ``before_request`` functions (and URL value preprocessors), awaits the
 view, runs the ``after_request`` functions, sends the response (a text,
 bytes or JSON value nothing else looks at as it is, in two ASGI
@@ -17,10 +19,9 @@ general path's. Anything else goes the general way, which stays the
 reference for what a request does:
 
 * before the contexts are bound, the whole request goes to the
-  application's :attr:`~demijohn.Demijohn.asgi_http_class` when the scope
-  may carry a body (a method other than ``GET``/``HEAD``, a
-  ``Content-Length`` or ``Transfer-Encoding`` header, HTTP/2), its headers
-  are not one lower-case name each, or the application registers anything
+  application's :attr:`~demijohn.Demijohn.asgi_http_class` when that is
+  not the built-in class, the scope's headers are not one lower-case name
+  each, or the application registers anything
   the lane does not run: a receiver of a request or application-context
   signal, a session interface other than the built-in one, an override of
   a lifecycle step or of a context factory, a request class that needs its
@@ -49,6 +50,7 @@ from .asgi import (
     _BODILESS_METHODS,
     _HTTP_1,
     ASGIHTTPConnection,
+    close_spooled_body,
     dispatch_generally,
     respond_to_view_error,
     run_steps_async,
@@ -97,10 +99,6 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
     )
     if (
         table is None
-        or b"content-length" in table
-        or b"transfer-encoding" in table
-        or scope.get("method") not in _BODILESS_METHODS
-        or scope.get("http_version") not in _HTTP_1
         or not lane_open(app, hooks=True)
         # The request is made from the scope, its environ built on first use.
         or not app.request_class._lazy_environ
@@ -112,8 +110,24 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
         await http_class(app, scope)(receive, send)
         return
 
+    stream: t.IO[bytes] | None = None
+    length: int | None = None
+    if (
+        b"content-length" in table
+        or b"transfer-encoding" in table
+        or scope.get("method") not in _BODILESS_METHODS
+        or scope.get("http_version") not in _HTTP_1
+    ):
+        # A body to receive first, as the general edge receives it.
+        connection = ASGIHTTPConnection(app, scope)
+        connection.headers = table
+        received = await connection.receive_body(receive, send)
+        if received is None:
+            return
+        stream, length = received
+
     # What ASGIHTTPConnection.handle and app._request_context_from make.
-    source = ScopeEnviron(scope, None, None, table)
+    source = ScopeEnviron(scope, stream, length, table)
     request = app.request_class._with_environ_source(source)
     request.json_module = app.json
     ctx = RequestContext._binding_lazily(app, request)
@@ -201,10 +215,14 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
             error = e
         raise
     finally:
-        error = settle_request(app, ctx, source, error)
-        if not unbind(app, ctx, app_ctx):
-            # Something to tear down was registered during the request.
-            await run_steps_async(app, ctx._pop_steps(error))
+        try:
+            error = settle_request(app, ctx, source, error)
+            if not unbind(app, ctx, app_ctx):
+                # A teardown function to run, or a stream holding the context.
+                await run_steps_async(app, ctx._pop_steps(error))
+        finally:
+            if stream is not None:
+                close_spooled_body(stream)
 
 
 def _sent_method(source: ScopeEnviron) -> str:
