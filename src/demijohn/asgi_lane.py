@@ -160,44 +160,43 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
                 except Exception as e:
                     response = await respond_to_view_error(app, e)
                 else:
-                    # Without after_request functions, the view's value may
-                    # go out as it is (below).
-                    response = (
-                        await _finalize(app, rv)
-                        if app.after_request_funcs or ctx._after_request_functions
-                        else None
-                    )
-                if response is None:
-                    plain = plain_body(app, ctx, request, rv)
-                    if plain is not None:
-                        # send_plain_output, inlined, for a 200.
-                        content_type, body = plain
-                        await send(
-                            {
-                                "type": "http.response.start",
-                                "status": 200,
-                                "headers": [
-                                    (b"content-type", content_type[1]),
-                                    (
-                                        b"content-length",
-                                        str(len(body)).encode("ascii"),
-                                    ),
-                                ],
-                            }
-                        )
-                        await send(
-                            {
-                                "type": "http.response.body",
-                                "body": b"" if _sent_method(source) == "HEAD" else body,
-                                "more_body": False,
-                            }
-                        )
-                        return
-                    response = app._plain_lane_response(ctx, rv)
-                    if response is None:
-                        response = await run_steps_async(
-                            app, app._steps("finalize_request", rv), batched=True
-                        )
+                    if app.after_request_funcs or ctx._after_request_functions:
+                        response = await _finalize(app, rv)
+                    else:
+                        plain = plain_body(app, ctx, request, rv)
+                        if plain is not None:
+                            # send_plain_output, inlined, for a 200.
+                            content_type, body = plain
+                            await send(
+                                {
+                                    "type": "http.response.start",
+                                    "status": 200,
+                                    "headers": [
+                                        (b"content-type", content_type[1]),
+                                        (
+                                            b"content-length",
+                                            str(len(body)).encode("ascii"),
+                                        ),
+                                    ],
+                                }
+                            )
+                            # _sent_method(), inlined.
+                            head = (source.environ or source.known)[
+                                "REQUEST_METHOD"
+                            ] == "HEAD"
+                            await send(
+                                {
+                                    "type": "http.response.body",
+                                    "body": b"" if head else body,
+                                    "more_body": False,
+                                }
+                            )
+                            return
+                        response = app._plain_lane_response(ctx, rv)
+                        if response is None:
+                            response = await run_steps_async(
+                                app, app._steps("finalize_request", rv), batched=True
+                            )
         except Exception as e:
             error = e
             response = await run_steps_async(
