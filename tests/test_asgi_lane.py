@@ -18,7 +18,13 @@ import typing as t
 import pytest
 from asgi_scopes import http_scope
 from test_asgi import Exchange, run
-from test_plain_lane import CASES, HOOKED_CASES, _build, _outcome
+from test_plain_lane import (
+    CASES,
+    HOOKED_CASES,
+    _build,
+    _outcome,
+    _serve_with_start_receivers,
+)
 
 from demijohn import (
     Demijohn,
@@ -371,3 +377,20 @@ def test_a_body_spilled_to_disk_is_closed_after_the_request(
     assert (exchange.status, exchange.body) == (200, str(2 * len(chunk)).encode())
     assert not isinstance(streams[0], io.BytesIO)  # it did spill
     assert streams[0].closed
+
+
+@pytest.mark.parametrize("path", ["/text", "/urls/41/ann", "/text?signal=raise"])
+def test_start_signals_keep_async_views_on_the_lane(
+    general: list[str], path: str
+) -> None:
+    outcomes = []
+    for plain in (True, False):
+        app = _with_async_views(_build(plain=plain, hooks=True))
+        exchange, events = _serve_with_start_receivers(
+            app, _asgi_client(app), "GET", path
+        )
+        outcomes.append((exchange, events, app.config["TORN"]))
+    assert outcomes[0] == outcomes[1]
+    # Only the app kept off the lane (by its replaced method) went the
+    # general way.
+    assert general == [path.split("?")[0]]

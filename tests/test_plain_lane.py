@@ -536,3 +536,84 @@ def test_rules_added_to_the_url_map_directly_are_served(
     assert client.get("/foo/").get_data() == b"index"
     assert client.get("/foo/bar").get_data() == b"bar"
     assert client.options("/foo/bar").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/text"),
+        ("GET", "/text?stop=hook"),
+        ("GET", "/urls/41/ann"),
+        ("GET", "/outer/inner/3"),
+        ("GET", "/crash"),
+        ("GET", "/missing"),
+        ("GET", "/text?signal=raise"),
+    ],
+)
+def test_start_signals_are_sent_alike_on_and_off_the_lane(
+    make_client: t.Callable[..., DemijohnClient],
+    protocol: str,
+    method: str,
+    path: str,
+) -> None:
+    outcomes = []
+    for plain in (True, False):
+        app = _build(plain=plain, hooks=True)
+        counter = _LaneCounter(app)
+        exchange, events = _serve_with_start_receivers(
+            app, make_client(app), method, path
+        )
+        outcomes.append((exchange, events, app.config["TORN"]))
+        if plain and protocol == "wsgi" and path != "/missing":
+            # Receivers of these two signals keep the WSGI lane open (under
+            # ASGI these plain def views go the general way anyway).
+            assert counter.taken == 1
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][1]  # the receivers heard something
+
+
+def _serve_with_start_receivers(
+    app: Demijohn, client: DemijohnClient, method: str, path: str
+) -> tuple[t.Any, list[str]]:
+    """Serve one request with receivers of ``appcontext_pushed`` and
+    ``request_started`` connected; returns the outcome and what they
+    heard."""
+    from demijohn.signals import appcontext_pushed, request_started
+
+    events: list[str] = []
+
+    def on_pushed(sender: Demijohn, **extra: t.Any) -> None:
+        events.append(f"pushed {sender.name}")
+
+    def on_started(sender: Demijohn, **extra: t.Any) -> None:
+        # Sent with the URL matched, before the before_request functions.
+        events.append(f"started {request.endpoint} {g.get('seen')}")
+        if request.args.get("signal") == "raise":
+            raise LookupError("raised by a receiver")
+
+    with (
+        appcontext_pushed.connected_to(on_pushed, app),
+        request_started.connected_to(on_started, app),
+    ):
+        return _outcome(client, method, path), events
+
+
+def test_a_failing_appcontext_pushed_receiver_binds_nothing(
+    make_client: t.Callable[..., DemijohnClient],
+) -> None:
+    from demijohn import current_app
+    from demijohn.signals import appcontext_pushed
+
+    def refuse(sender: Demijohn, **extra: t.Any) -> None:
+        raise RuntimeError("no context today")
+
+    for plain in (True, False):
+        app = _build(plain=plain, hooks=True)
+        with (
+            appcontext_pushed.connected_to(refuse, app),
+            pytest.raises(RuntimeError, match="no context today"),
+        ):
+            make_client(app).get("/text")
+        assert not current_app
+        # Nothing was torn down: nothing was bound.
+        assert app.config["TORN"] == []

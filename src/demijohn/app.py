@@ -84,6 +84,8 @@ from .lane import (
     lane_open,
     lane_view,
     plain_body,
+    push_lane_contexts,
+    send_request_started,
     unbind,
 )
 from .lifecycle import Lifecycle
@@ -706,7 +708,7 @@ class Demijohn(Lifespan, ProtocolDispatch):
         # text, bytes or dict value nothing else looks at sent as it is;
         # every other case continues the general way from where the lane
         # stands.
-        router = self._unbound_router() if lane_open(self, hooks=True) else None
+        router = self._unbound_router() if lane_open(self) else None
         lane_app_ctx: AppContext | None = None
         if router is None:
             ctx = self.request_context(environ)
@@ -718,13 +720,9 @@ class Demijohn(Lifespan, ProtocolDispatch):
             request = self.request_class(environ)
             request.json_module = self.json
             ctx = RequestContext._binding_lazily(self, request)
-            # RequestContext.push, with no appcontext_pushed receiver to
-            # send to; the URL is matched below, with the contexts bound.
-            bound = _cv_app.get(None)
-            if bound is None or bound.app is not self:
-                lane_app_ctx = AppContext(self)
-                lane_app_ctx._cv_tokens.append(_cv_app.set(lane_app_ctx))
-            ctx._cv_tokens.append((_cv_request.set(ctx), lane_app_ctx))
+            # Outside the ``try`` too; the URL is matched below, with the
+            # contexts bound.
+            lane_app_ctx = push_lane_contexts(self, ctx)
         error: BaseException | None = None
         try:
             plain: tuple[tuple[str, bytes], bytes] | None = None
@@ -811,6 +809,7 @@ class Demijohn(Lifespan, ProtocolDispatch):
             return None, None
         view, view_args = target
         try:
+            send_request_started(self)
             if self.before_request_funcs or self.url_value_preprocessors:
                 request = ctx.request
                 rule = request.url_rule

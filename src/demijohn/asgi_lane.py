@@ -22,8 +22,9 @@ reference for what a request does:
   application's :attr:`~demijohn.Demijohn.asgi_http_class` when that is
   not the built-in class, the scope's headers are not one lower-case name
   each, or the application registers anything
-  the lane does not run: a receiver of a request or application-context
-  signal, a session interface other than the built-in one, an override of
+  the lane does not run: a receiver of ``request_finished`` or of a
+  teardown signal (see :func:`~demijohn.lane.lane_open`), a session
+  interface other than the built-in one, an override of
   a lifecycle step or of a context factory, a request class that needs its
   environ at once, or a URL map whose router cannot answer;
 * once they are bound, every other case (no URL match, a synchronous view,
@@ -60,9 +61,15 @@ from .asgi import (
     settle_request,
 )
 from .asgi_environ import ScopeEnviron, header_table
-from .ctx import AppContext, RequestContext
-from .globals import _cv_app, _cv_request
-from .lane import lane_open, lane_view, plain_body, unbind
+from .ctx import RequestContext
+from .lane import (
+    lane_open,
+    lane_view,
+    plain_body,
+    push_lane_contexts,
+    send_request_started,
+    unbind,
+)
 from .output import PlainOutput
 from .wrappers import check_header_fields
 
@@ -99,7 +106,7 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
     )
     if (
         table is None
-        or not lane_open(app, hooks=True)
+        or not lane_open(app)
         # The request is made from the scope, its environ built on first use.
         or not app.request_class._lazy_environ
     ):
@@ -132,15 +139,13 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
     request.json_module = app.json
     ctx = RequestContext._binding_lazily(app, request)
 
-    # RequestContext.push, with no appcontext_pushed receiver to send to.
-    app_ctx: AppContext | None = _cv_app.get(None)
-    if app_ctx is None or app_ctx.app is not app:
-        app_ctx = AppContext(app)
-        app_ctx._cv_tokens.append(_cv_app.set(app_ctx))
-    else:
-        app_ctx = None
-    token = _cv_request.set(ctx)
-    ctx._cv_tokens.append((token, app_ctx))
+    try:
+        app_ctx = push_lane_contexts(app, ctx)
+    except BaseException:
+        # An appcontext_pushed receiver raised: nothing is bound.
+        if stream is not None:
+            close_spooled_body(stream)
+        raise
 
     error: BaseException | None = None
     try:
@@ -153,6 +158,7 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
                 # The plain lane (see demijohn.asgi.dispatch_plainly),
                 # with an async def view awaited here.
                 try:
+                    send_request_started(app)
                     if app.before_request_funcs or app.url_value_preprocessors:
                         rv = await _hooks_then_view(app, request, view)
                     else:

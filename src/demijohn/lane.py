@@ -24,6 +24,7 @@ from types import FunctionType
 
 from werkzeug.exceptions import NotFound
 
+from .ctx import AppContext
 from .globals import _cv_app, _cv_request
 from .lifecycle import _CO_COROUTINE, _LANE_METHODS, _responds_plainly
 from .output import sends_plainly, text_content_type
@@ -40,7 +41,7 @@ from .wrappers import decode_wsgi_text
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .app import Demijohn
-    from .ctx import AppContext, RequestContext
+    from .ctx import RequestContext
     from .routing import FastRouter
 
 #: The application methods the lane stands in for: the lifecycle steps of
@@ -57,39 +58,62 @@ LANE_APP_METHODS = frozenset(
 )
 
 
-def lane_open(app: Demijohn, *, hooks: bool = False) -> bool:
-    """Whether the application registers nothing the lane would skip: no
-    hook but the view (unless ``hooks``: the WSGI lane runs the request
-    hooks itself, see :func:`call_before_hooks`), no receiver of a signal
-    sent from the contexts or the lifecycle steps the lane stands in for,
-    the built-in session interface, and no override of those steps or of
-    the context factories."""
+def lane_open(app: Demijohn) -> bool:
+    """Whether the application registers nothing the lanes would skip: no
+    receiver of a signal sent after the view (``request_finished``) or
+    from the teardown (``request_tearing_down``, ``appcontext_popped``,
+    ``appcontext_tearing_down``), the built-in session interface, and no
+    override of the lifecycle steps the lanes stand in for or of the
+    context factories.
+
+    Hooks do not close the lanes (they call them, see
+    :func:`call_before_hooks`), and neither do ``appcontext_pushed`` and
+    ``request_started`` receivers: the lanes send those two signals where
+    the context push and :meth:`~demijohn.Demijohn.full_dispatch_request`
+    do (see :func:`push_lane_contexts` and :func:`send_request_started`).
+    """
     return (
         app._lane_class
         and (
             not app._replaced_methods
             or app._replaced_methods.isdisjoint(LANE_APP_METHODS)
         )
-        and (
-            hooks
-            or not (
-                app.before_request_funcs
-                or app.url_value_preprocessors
-                or app.after_request_funcs
-                or app.teardown_request_funcs
-                or app.teardown_appcontext_funcs
-            )
-        )
         and not (
-            request_started.receivers
-            or request_finished.receivers
+            request_finished.receivers
             or request_tearing_down.receivers
-            or appcontext_pushed.receivers
             or appcontext_popped.receivers
             or appcontext_tearing_down.receivers
         )
         and type(app.session_interface) is SecureCookieSessionInterface
     )
+
+
+def push_lane_contexts(app: Demijohn, ctx: RequestContext) -> AppContext | None:
+    """Bind ``ctx`` as :meth:`RequestContext.push
+    <demijohn.ctx.RequestContext.push>` does, without matching the URL (the
+    lanes match once the contexts are bound): an application context of
+    its own first, unless one for ``app`` is bound already, sending
+    ``appcontext_pushed`` when it has receivers. Returns the application
+    context it pushed, or ``None``."""
+    app_ctx: AppContext | None = _cv_app.get(None)
+    if app_ctx is None or app_ctx.app is not app:
+        app_ctx = AppContext(app)
+        if appcontext_pushed.receivers:
+            app_ctx.push()  # sends the signal, unbinding again if it fails
+        else:
+            app_ctx._cv_tokens.append(_cv_app.set(app_ctx))
+    else:
+        app_ctx = None
+    ctx._cv_tokens.append((_cv_request.set(ctx), app_ctx))
+    return app_ctx
+
+
+def send_request_started(app: Demijohn) -> None:
+    """Send ``request_started``, when it has receivers, as
+    :meth:`~demijohn.Demijohn.full_dispatch_request` does before the
+    ``before_request`` functions."""
+    if request_started.receivers:
+        request_started.send(app, _async_wrapper=app.ensure_sync)
 
 
 def plain_body(
@@ -342,6 +366,8 @@ __all__ = [
     "call_after_hooks",
     "call_before_hooks",
     "lane_open",
+    "push_lane_contexts",
+    "send_request_started",
     "lane_view",
     "plain_body",
     "unbind",
