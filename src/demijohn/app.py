@@ -809,7 +809,8 @@ class Demijohn(Lifespan, ProtocolDispatch):
             return None, None
         view, view_args = target
         try:
-            send_request_started(self)
+            if request_started.receivers:  # PERF: no call without receivers
+                send_request_started(self)
             if self.before_request_funcs or self.url_value_preprocessors:
                 request = ctx.request
                 rule = request.url_rule

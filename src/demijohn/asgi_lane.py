@@ -71,6 +71,7 @@ from .lane import (
     unbind,
 )
 from .output import PlainOutput
+from .signals import request_started
 from .wrappers import check_header_fields
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
@@ -158,7 +159,8 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
                 # The plain lane (see demijohn.asgi.dispatch_plainly),
                 # with an async def view awaited here.
                 try:
-                    send_request_started(app)
+                    if request_started.receivers:  # PERF: as in wsgi_app
+                        send_request_started(app)
                     if app.before_request_funcs or app.url_value_preprocessors:
                         rv = await _hooks_then_view(app, request, view)
                     else:

@@ -109,11 +109,11 @@ def push_lane_contexts(app: Demijohn, ctx: RequestContext) -> AppContext | None:
 
 
 def send_request_started(app: Demijohn) -> None:
-    """Send ``request_started``, when it has receivers, as
+    """Send ``request_started`` as
     :meth:`~demijohn.Demijohn.full_dispatch_request` does before the
-    ``before_request`` functions."""
-    if request_started.receivers:
-        request_started.send(app, _async_wrapper=app.ensure_sync)
+    ``before_request`` functions. The lanes call it when the signal has
+    receivers."""
+    request_started.send(app, _async_wrapper=app.ensure_sync)
 
 
 def plain_body(
