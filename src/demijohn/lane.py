@@ -366,9 +366,9 @@ __all__ = [
     "call_after_hooks",
     "call_before_hooks",
     "lane_open",
-    "push_lane_contexts",
-    "send_request_started",
     "lane_view",
     "plain_body",
+    "push_lane_contexts",
+    "send_request_started",
     "unbind",
 ]
