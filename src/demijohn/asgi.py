@@ -87,7 +87,8 @@ async def run_steps_async(
     try:
         func, args, kwargs = next(steps)
         while True:
-            if batch and not is_coroutine_function(func):
+            coroutine = is_coroutine_function(func)
+            if batch and not coroutine:
                 # PERF: a hand-off to a thread and back costs more than a
                 # whole request on the loop; a sync app's before_request
                 # functions, view and after_request functions take one.
@@ -99,7 +100,7 @@ async def run_steps_async(
                 func, args, kwargs = outcome
                 continue
             try:
-                if is_coroutine_function(func):
+                if coroutine:
                     value = await func(*args, **kwargs)
                 elif kwargs:
                     value = await app.run_sync(partial(func, *args, **kwargs))
