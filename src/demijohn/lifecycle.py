@@ -1117,7 +1117,10 @@ class Lifecycle(Scaffold):
     ) -> ft.ErrorHandlerCallable | None:
         """The registered handler for ``e``: by status code before by class
         only, blueprint before application, nearest class in the MRO first."""
-        exc_class, code = self._get_exc_class_and_code(type(e))
+        # PERF: what _get_exc_class_and_code(type(e)) answers for the class of
+        # an exception, without the checks a key being registered needs.
+        exc_class = type(e)
+        code = type(e).code if isinstance(e, HTTPException) else None
         names = (*blueprints, None)
         spec = self.error_handler_spec
         for c in (code, None) if code is not None else (None,):
