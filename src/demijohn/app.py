@@ -87,6 +87,7 @@ from .lane import (
     push_lane_contexts,
     send_request_started,
     unbind,
+    view_args_after_hooks,
 )
 from .lifecycle import Lifecycle
 from .lifespan import Lifespan
@@ -816,16 +817,10 @@ class Demijohn(Lifespan, ProtocolDispatch):
                 rule = request.url_rule
                 rv = call_before_hooks(self, request)
                 if rv is None:
-                    args = request.view_args
-                    if (
-                        request.url_rule is rule
-                        and request.routing_exception is None
-                        and args is not None
-                    ):
-                        # With what the URL value preprocessors left.
+                    args = view_args_after_hooks(request, rule)
+                    if args is not None:
                         rv = view(**args)
                     else:
-                        # A hook changed what dispatch_request would call.
                         rv = self._run_steps(self._steps("dispatch_request"))
             else:
                 rv = view(**view_args)

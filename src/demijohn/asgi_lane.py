@@ -69,6 +69,7 @@ from .lane import (
     push_lane_contexts,
     send_request_started,
     unbind,
+    view_args_after_hooks,
 )
 from .output import PlainOutput
 from .signals import request_started
@@ -252,15 +253,9 @@ async def _hooks_then_view(
     )
     if rv is not None:
         return rv
-    args = request.view_args
-    if (
-        request.url_rule is rule
-        and request.routing_exception is None
-        and args is not None
-    ):
-        # With what the URL value preprocessors left.
+    args = view_args_after_hooks(request, rule)
+    if args is not None:
         return await view(**args)
-    # A hook changed what dispatch_request would call.
     return await run_steps_async(app, app._steps("dispatch_request"), batched=True)
 
 

@@ -267,6 +267,20 @@ def call_after_hooks(app: Demijohn, ctx: RequestContext, response: t.Any) -> t.A
     return response
 
 
+def view_args_after_hooks(request: t.Any, rule: t.Any) -> dict[str, t.Any] | None:
+    """The arguments to call the matched view with once the
+    ``before_request`` functions ran without returning a value: the
+    request's ``view_args`` as the URL value preprocessors left them.
+    ``None`` when a hook changed what
+    :meth:`~demijohn.Demijohn.dispatch_request` would call (another
+    ``rule`` than the one matched, a routing exception, no arguments): the
+    dispatch step must then decide."""
+    args = request.view_args
+    if request.url_rule is rule and request.routing_exception is None:
+        return t.cast("dict[str, t.Any] | None", args)
+    return None
+
+
 _TEARDOWN_METHODS = ("do_teardown_request", "do_teardown_appcontext")
 
 
@@ -371,4 +385,5 @@ __all__ = [
     "push_lane_contexts",
     "send_request_started",
     "unbind",
+    "view_args_after_hooks",
 ]

@@ -1120,7 +1120,7 @@ class Lifecycle(Scaffold):
         # PERF: what _get_exc_class_and_code(type(e)) answers for the class of
         # an exception, without the checks a key being registered needs.
         exc_class = type(e)
-        code = type(e).code if isinstance(e, HTTPException) else None
+        code = exc_class.code if issubclass(exc_class, HTTPException) else None
         names = (*blueprints, None)
         spec = self.error_handler_spec
         for c in (code, None) if code is not None else (None,):
