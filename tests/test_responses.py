@@ -161,6 +161,27 @@ def test_headers_extend_a_response(app: Demijohn, client: DemijohnClient) -> Non
     assert rv.headers["X-Two"] == "2"
 
 
+@pytest.mark.parametrize("name", ["Location", "location", "Content-Location"])
+def test_location_headers_are_sent_as_uris(
+    app: Demijohn, client: DemijohnClient, name: str
+) -> None:
+    # As Werkzeug sends them: a non-ASCII location is percent-encoded,
+    # whatever the case of its name, even after a response with otherwise
+    # the same header names went out as it was.
+    @app.route("/plain")
+    def plain() -> t.Any:
+        return "r", 200, {"X-Test": "caf\u00e9"}
+
+    @app.route("/moved")
+    def moved() -> t.Any:
+        return "r", 200, {"X-Test": "caf\u00e9", name: "/caf\u00e9"}
+
+    assert client.get("/plain").headers["X-Test"] == "caf\u00e9"
+    rv = client.get("/moved")
+    assert rv.headers[name] == "/caf%C3%A9"
+    assert rv.headers["X-Test"] == "caf\u00e9"
+
+
 def test_dict_status_and_headers(app: Demijohn, client: DemijohnClient) -> None:
     rv = _serve(app, client, ({"a": 1}, 400, {"X-Err": "yes"}))
     assert rv.status_code == 400

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import typing as t
 from io import BytesIO
-from itertools import chain
 from urllib.parse import parse_qsl, unquote
 
 import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" codec error handler
@@ -983,19 +982,17 @@ class Response(ResponseBase):
         status = self.status_code
         if status < 200 or status == 204 or status == 304:
             return None
-        pairs = self.headers.to_wsgi_list()
-        # PERF: the names, joined and lower-cased in C (a dict drops repeated
-        # names), are searched as whole lines instead of looped over. A name
-        # holding a line break never gets here: check_header_fields refuses
-        # it when the response is finalized.
-        names = "\n" + "\n".join(dict(pairs)).lower() + "\n"
-        if (
-            "\ncontent-length\n" not in names
-            or "\nlocation\n" in names
-            or "\ncontent-location\n" in names
-        ):
-            return None
-        return pairs
+        headers = self.headers
+        pairs = (
+            headers._list.copy() if type(headers) is Headers else headers.to_wsgi_list()
+        )
+        # PERF: an application sends the same few lists of header names, so
+        # whether one lets the headers go as they are is remembered by list.
+        names = tuple([name for name, _ in pairs])
+        plain = _PLAIN_HEADER_NAMES.get(names)
+        if plain is None:
+            plain = _sends_headers_as_they_are(names)
+        return pairs if plain else None
 
     @property
     def max_cookie_size(self) -> int:  # type: ignore[override]
@@ -1009,11 +1006,29 @@ class Response(ResponseBase):
         return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
 
 
+#: Whether a list of header names lets a response's headers go to the
+#: server as they are (see :meth:`Response._plain_wsgi_headers`), by list.
+_PLAIN_HEADER_NAMES: dict[tuple[str, ...], bool] = {}
+
+
+def _sends_headers_as_they_are(names: tuple[str, ...]) -> bool:
+    """Whether a response with headers ``names`` needs none of Werkzeug's
+    adjustments for them: it declares its ``Content-Length`` and sets no
+    ``Location`` or ``Content-Location`` (which Werkzeug may rewrite);
+    remembered in :data:`_PLAIN_HEADER_NAMES`."""
+    lowered = {name.lower() for name in names}
+    plain = "content-length" in lowered and not (
+        "location" in lowered or "content-location" in lowered
+    )
+    if len(_PLAIN_HEADER_NAMES) < 256:
+        _PLAIN_HEADER_NAMES[names] = plain
+    return plain
+
+
 # RFC 9110: a field name is a token; a field value and the status line hold
 # no CR, LF or NUL. One of those would let text chosen by a client (echoed
 # into a header) end the header and start another, or the body.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
-_NOT_IN_HEADER_NAME = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
 _FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
 
 
@@ -1028,20 +1043,44 @@ def check_header_fields(response: ResponseBase) -> None:
 
     :raises ValueError: naming the offending header.
     """
-    # PERF: runs for every response; one search over all names and one
-    # over all values is about twice as fast as checking header by header.
-    # A dict of the pairs holds every name (repeats once) and the chained
-    # pairs hold every name and value, all built and joined in C; a CR, LF
-    # or NUL in a name is refused by either search.
-    pairs = list(response.headers)
-    names = dict(pairs)
+    # PERF: runs for every response built as an object. The pairs are read
+    # in place from Werkzeug's own Headers and split into names and values
+    # in C; the names are first looked up among names already found to be
+    # tokens, a subset test; the values and the status are searched for the
+    # three forbidden characters with substring tests, each a fraction of a
+    # regular expression search's fixed cost.
+    headers = response.headers
+    pairs = headers._list if type(headers) is Headers else list(headers)
+    status = response.status
+    # Werkzeug keeps 2-tuples; strict= would cost a keyword call.
+    names, values = zip(*pairs) if pairs else ((), ())  # noqa: B905
+    joined = "".join(values)
     if (
-        _FORBIDDEN_IN_VALUE.search(response.status)
-        or _NOT_IN_HEADER_NAME.search("".join(names))
-        or _FORBIDDEN_IN_VALUE.search("".join(chain.from_iterable(pairs)))
-        or "" in names
+        not (_TOKEN_NAMES.issuperset(names) or _all_tokens(names))
+        or "\r" in joined
+        or "\n" in joined
+        or "\x00" in joined
+        or "\r" in status
+        or "\n" in status
+        or "\x00" in status
     ):
-        _raise_for_bad_field(response.status, pairs)
+        _raise_for_bad_field(status, pairs)
+
+
+#: Header names found to be tokens. PERF: an application sends the same
+#: few names with every response; bounded, as a view may choose names.
+_TOKEN_NAMES: set[str] = set()
+
+
+def _all_tokens(names: t.Iterable[str]) -> bool:
+    """Whether every one of ``names`` is a non-empty HTTP token; remembers
+    them when they are."""
+    names = list(names)
+    if not all(_HEADER_NAME.match(name) for name in names):
+        return False
+    if len(_TOKEN_NAMES) < 512:
+        _TOKEN_NAMES.update(names)
+    return True
 
 
 def _raise_for_bad_field(status: str, pairs: list[tuple[str, str]]) -> t.NoReturn:
