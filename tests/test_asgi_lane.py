@@ -55,13 +55,55 @@ def _with_async_views(app: Demijohn) -> Demijohn:
     return app
 
 
-@pytest.mark.parametrize("hooks", [False, True], ids=["no-hooks", "hooks"])
+def _with_async_hooks(app: Demijohn, pick: t.Callable[[int], bool]) -> Demijohn:
+    """Make the ``before_request``, ``after_request`` and teardown functions
+    of ``app`` (its blueprints' too) whose position in registration order
+    ``pick`` chooses ``async def`` functions calling the originals."""
+
+    def wrap(hook: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        @functools.wraps(hook)
+        async def async_hook(*args: t.Any) -> t.Any:
+            return hook(*args)
+
+        return async_hook
+
+    position = 0
+    registries = (
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+        {None: app.teardown_appcontext_funcs},
+    )
+    for registry in registries:
+        for funcs in registry.values():
+            for index, func in enumerate(funcs):
+                if pick(position):
+                    funcs[index] = wrap(func)
+                position += 1
+    return app
+
+
+#: Which hooks are made ``async def``: none, all, or every other one (so
+#: that the lane switches from awaiting them to running steps midway).
+HOOK_KINDS = {
+    "no-hooks": None,
+    "def-hooks": lambda position: False,
+    "async-hooks": lambda position: True,
+    "mixed-hooks": lambda position: position % 2 == 0,
+}
+
+
+@pytest.mark.parametrize("hooks", sorted(HOOK_KINDS))
 @pytest.mark.parametrize(("method", "path"), CASES + HOOKED_CASES)
 def test_async_views_answer_as_the_regular_steps_do(
-    make_client: t.Callable[..., DemijohnClient], method: str, path: str, hooks: bool
+    make_client: t.Callable[..., DemijohnClient], method: str, path: str, hooks: str
 ) -> None:
-    lane_app = _with_async_views(_build(plain=True, hooks=hooks))
-    regular_app = _with_async_views(_build(plain=False, hooks=hooks))
+    pick = HOOK_KINDS[hooks]
+    apps = []
+    for plain in (True, False):
+        app = _with_async_views(_build(plain=plain, hooks=pick is not None))
+        apps.append(app if pick is None else _with_async_hooks(app, pick))
+    lane_app, regular_app = apps
     kwargs = {"data": b"posted body"} if method == "POST" else {}
 
     lane = _outcome(make_client(lane_app), method, path, **kwargs)

@@ -125,6 +125,9 @@ def _build(plain: bool, hooks: bool = False) -> Demijohn:
 
         @inner.after_request
         def inner_after(response: Response) -> Response:
+            if request.args.get("stop") == "replace":
+                # The next function gets the response this one returns.
+                response = Response("replaced by an after hook", 202)
             response.headers["X-Inner"] = g.seen
             return response
 
@@ -301,6 +304,7 @@ HOOKED_CASES = [
     ("GET", "/outer/inner/3"),
     ("GET", "/outer/inner/3?stop=inner"),
     ("GET", "/outer/inner/3?stop=hook"),
+    ("GET", "/outer/inner/3?stop=replace"),
     ("GET", "/outer/inner/x"),
 ]
 

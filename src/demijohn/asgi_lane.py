@@ -46,6 +46,7 @@ signal receivers may be added at any time; none is cached.
 from __future__ import annotations
 
 import typing as t
+from itertools import chain
 
 from .asgi import (
     _BODILESS_METHODS,
@@ -71,6 +72,7 @@ from .lane import (
     unbind,
     view_args_after_hooks,
 )
+from .lifecycle import after_hook_steps, before_hook_steps, is_coroutine_function
 from .output import PlainOutput
 from .signals import request_started
 from .wrappers import check_header_fields
@@ -170,7 +172,7 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
                     response = await respond_to_view_error(app, e)
                 else:
                     if app.after_request_funcs or ctx._after_request_functions:
-                        response = await _finalize(app, rv)
+                        response = await _finalize(app, ctx, rv)
                     else:
                         plain = plain_body(app, ctx, request, rv)
                         if plain is not None:
@@ -246,30 +248,50 @@ async def _hooks_then_view(
     """Run the ``before_request`` functions (and URL value preprocessors)
     as :meth:`~demijohn.Demijohn.preprocess_request` does, then, unless one
     returned a value, await the matched ``view``: what the plain lane's
-    steps do, without the step dispatch around them."""
+    steps do, without the step dispatch around them.
+
+    PERF: a step generator and its driver cost more than the hook they
+    call, so ``async def`` functions are awaited here, as the steps would
+    await them (see :func:`~demijohn.asgi.run_steps_async`); from the
+    first sync function on, the rest run as steps, so that a run of sync
+    ones takes one trip to the worker thread."""
     rule = request.url_rule
-    rv = await run_steps_async(
-        app, app._run_before_hooks(app.before_request_funcs), batched=True
-    )
-    if rv is not None:
-        return rv
+    funcs = app._before_hooks(app.before_request_funcs, request)
+    for func in funcs:
+        if not is_coroutine_function(func):
+            rv = await run_steps_async(
+                app, before_hook_steps(chain((func,), funcs)), batched=True
+            )
+            if rv is not None:
+                return rv
+            break
+        rv = await func()
+        if rv is not None:
+            return rv
     args = view_args_after_hooks(request, rule)
     if args is not None:
         return await view(**args)
     return await run_steps_async(app, app._steps("dispatch_request"), batched=True)
 
 
-async def _finalize(app: Demijohn, rv: t.Any) -> t.Any:
+async def _finalize(app: Demijohn, ctx: RequestContext, rv: t.Any) -> t.Any:
     """:meth:`~demijohn.Demijohn.finalize_request` for the view's value,
     for an application the lane serves (no override, no signal receiver,
     the built-in session interface): the response made, the
-    ``after_request`` functions run (batched, see
-    :func:`~demijohn.asgi.run_steps_async`), the session saved and the
-    header fields checked."""
+    ``after_request`` functions run, the session saved (inline, as
+    ``Lifecycle._process_response_steps`` saves the built-in cookie
+    session) and the header fields checked. The functions are awaited
+    or run as steps as in :func:`_hooks_then_view`."""
     response = app.make_response(rv)
-    response = await run_steps_async(
-        app, app._process_response_steps(response), batched=True
-    )
+    funcs = app._after_hooks(ctx)
+    for func in funcs:
+        if not is_coroutine_function(func):
+            response = await run_steps_async(
+                app, after_hook_steps(chain((func,), funcs), response), batched=True
+            )
+            break
+        response = await func(response)
+    app._save_session(ctx, response)
     check_header_fields(response)
     return response
 

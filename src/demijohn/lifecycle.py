@@ -183,6 +183,28 @@ def is_coroutine_function(func: t.Any) -> bool:
     return inspect.iscoroutinefunction(func)
 
 
+def before_hook_steps(funcs: cabc.Iterable[t.Callable[[], t.Any]]) -> Steps:
+    """Steps that call ``before_request`` (or ``before_websocket``)
+    functions in order until one returns a value, which they return;
+    ``None`` when none does."""
+    for func in funcs:
+        rv = yield func, (), _NO_KWARGS
+        if rv is not None:
+            return rv
+    return None
+
+
+def after_hook_steps(
+    funcs: cabc.Iterable[ft.AfterRequestCallable[t.Any]], response: t.Any
+) -> Steps:
+    """Steps that pass ``response`` through ``after_request`` functions in
+    order, each getting what the previous one returned; they return the
+    last one's response."""
+    for func in funcs:
+        response = yield func, (response,), _NO_KWARGS
+    return response
+
+
 def session_may_do_io(interface: SessionInterface) -> bool:
     """Whether opening or saving a session through ``interface`` may block.
 
@@ -696,11 +718,11 @@ class Lifecycle(Scaffold):
     def _run_before_hooks(
         self, hooks: dict[ft.AppOrBlueprintKey, list[t.Any]]
     ) -> Steps:
-        for before_func in self._before_hooks(hooks, _cv_request.get().request):
-            rv = yield before_func, (), _NO_KWARGS
-            if rv is not None:
-                return rv
-        return None
+        return (
+            yield from before_hook_steps(
+                self._before_hooks(hooks, _cv_request.get().request)
+            )
+        )
 
     def _before_hooks(
         self, hooks: dict[ft.AppOrBlueprintKey, list[t.Any]], req: t.Any
@@ -924,8 +946,7 @@ class Lifecycle(Scaffold):
 
     def _process_response_steps(self, response: Response) -> Steps:
         ctx = request_ctx._get_current_object()  # type: ignore[attr-defined]
-        for func in self._after_hooks(ctx):
-            response = yield func, (response,), _NO_KWARGS
+        response = yield from after_hook_steps(self._after_hooks(ctx), response)
         interface = self.session_interface
         if not session_may_do_io(interface):
             # Signing a cookie is quick CPU work: do it inline.
