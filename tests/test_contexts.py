@@ -9,6 +9,7 @@ import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from werkzeug.local import LocalProxy
 
 from demijohn import (
     Demijohn,
@@ -41,8 +42,27 @@ MakeClient = t.Callable[[Demijohn], DemijohnClient]
         (lambda: request.path, "request", "app.test_request_context()"),
         (lambda: session.get("a"), "request", "app.test_request_context()"),
         (lambda: request_ctx.request, "request", "app.test_request_context()"),
+        (lambda: setattr(g, "x", 1), "application", "app.app_context()"),
+        (lambda: session["a"], "request", "app.test_request_context()"),
+        (lambda: session.update(a=1), "request", "app.test_request_context()"),
+        (lambda: session.__setitem__("a", 1), "request", "app.test_request_context()"),
+        (lambda: "a" in session, "request", "app.test_request_context()"),
+        (lambda: "x" in g, "application", "app.app_context()"),
     ],
-    ids=["current_app", "g", "app_ctx", "request", "session", "request_ctx"],
+    ids=[
+        "current_app",
+        "g",
+        "app_ctx",
+        "request",
+        "session",
+        "request_ctx",
+        "g-set",
+        "session-item",
+        "session-method",
+        "session-set-item",
+        "session-contains",
+        "g-contains",
+    ],
 )
 def test_proxy_outside_context_explains_how_to_push_one(
     use: t.Callable[[], object], needed: str, fix: str
@@ -53,6 +73,26 @@ def test_proxy_outside_context_explains_how_to_push_one(
         use()
     except RuntimeError as e:
         assert fix in str(e)
+
+
+def test_proxies_forward_what_a_view_does_to_the_bound_objects(app: Demijohn) -> None:
+    with app.test_request_context("/?q=1"):
+        app.secret_key = "k"
+        g.user = "ada"
+        assert g.user == "ada" and "user" in g and g._get_current_object().user == "ada"
+        session["visits"] = 1
+        assert session["visits"] == 1 and "visits" in session
+        assert session.get("visits") == 1 and session.modified
+        assert request.args["q"] == "1" and request.method == "GET"
+        assert current_app.config is app.config
+        with pytest.raises(AttributeError, match="missing"):
+            g.missing  # noqa: B018
+        with pytest.raises(KeyError):
+            session["missing"]
+        # Still Werkzeug's proxies, as extensions expect them to be.
+        for proxy in (g, session, request, current_app):
+            assert isinstance(proxy, LocalProxy)
+    assert not g and not request
 
 
 def test_request_proxies_still_unbound_inside_app_context(app: Demijohn) -> None:

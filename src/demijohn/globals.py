@@ -53,17 +53,57 @@ send a request with 'app.test_client()'.\
 _cv_app: ContextVar[AppContext] = ContextVar("demijohn.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("demijohn.request_ctx")
 
+
+class _ContextProxy(LocalProxy[t.Any]):
+    """The :class:`~werkzeug.local.LocalProxy` of :data:`g`,
+    :data:`request` and :data:`session`: the same proxy (an instance of
+    Werkzeug's class, resolving through ``_get_current_object``, raising
+    :exc:`RuntimeError` when unbound), with the operations a view uses on
+    every request as plain methods.
+
+    PERF: Werkzeug resolves every proxied operation through a descriptor
+    that binds the operation to the current object (a ``partial`` for
+    ``getattr``) before calling it; three Python calls for
+    ``request.method``. These methods make one call to resolve and apply
+    the operation directly.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._get_current_object(), name)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        setattr(self._get_current_object(), name, value)
+
+    def __getitem__(self, key: t.Any) -> t.Any:
+        return self._get_current_object()[key]
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        self._get_current_object()[key] = value
+
+    def __contains__(self, item: t.Any) -> bool:
+        return item in self._get_current_object()
+
+    def __repr__(self) -> str:
+        # Werkzeug's, which would name this class when unbound.
+        try:
+            return repr(self._get_current_object())
+        except RuntimeError:
+            return "<LocalProxy unbound>"
+
+
 #: The :class:`~demijohn.ctx.AppContext` that is pushed now.
 app_ctx: AppContext = LocalProxy(  # type: ignore[assignment]
     _cv_app, unbound_message=_NO_APP_MESSAGE
 )
 #: The application handling the current request or CLI command.
-current_app: Demijohn = LocalProxy(  # type: ignore[assignment]
+current_app: Demijohn = _ContextProxy(  # type: ignore[assignment]
     _cv_app, "app", unbound_message=_NO_APP_MESSAGE
 )
 #: A namespace for data that lives as long as the application context,
 #: usually one request. See :class:`~demijohn.ctx._AppCtxGlobals`.
-g: _AppCtxGlobals = LocalProxy(  # type: ignore[assignment]
+g: _AppCtxGlobals = _ContextProxy(  # type: ignore[assignment]
     _cv_app, "g", unbound_message=_NO_APP_MESSAGE
 )
 #: The :class:`~demijohn.ctx.RequestContext` that is pushed now.
@@ -71,12 +111,12 @@ request_ctx: RequestContext = LocalProxy(  # type: ignore[assignment]
     _cv_request, unbound_message=_NO_REQUEST_MESSAGE
 )
 #: The :class:`~demijohn.wrappers.Request` being handled.
-request: Request = LocalProxy(  # type: ignore[assignment]
+request: Request = _ContextProxy(  # type: ignore[assignment]
     _cv_request, "request", unbound_message=_NO_REQUEST_MESSAGE
 )
 #: The session of the current request, a dict-like
 #: :class:`~demijohn.sessions.SessionMixin`.
-session: SessionMixin = LocalProxy(  # type: ignore[assignment]
+session: SessionMixin = _ContextProxy(  # type: ignore[assignment]
     _cv_request, "session", unbound_message=_NO_REQUEST_MESSAGE
 )
 
