@@ -24,6 +24,7 @@ from test_plain_lane import (
     _build,
     _outcome,
     _serve_with_start_receivers,
+    one_second,  # noqa: F401 - a fixture
 )
 
 from demijohn import (
@@ -93,6 +94,7 @@ HOOK_KINDS = {
 }
 
 
+@pytest.mark.usefixtures("one_second")
 @pytest.mark.parametrize("hooks", sorted(HOOK_KINDS))
 @pytest.mark.parametrize(("method", "path"), CASES + HOOKED_CASES)
 def test_async_views_answer_as_the_regular_steps_do(
@@ -419,6 +421,34 @@ def test_a_body_spilled_to_disk_is_closed_after_the_request(
     assert (exchange.status, exchange.body) == (200, str(2 * len(chunk)).encode())
     assert not isinstance(streams[0], io.BytesIO)  # it did spill
     assert streams[0].closed
+
+
+@pytest.mark.parametrize("teardown", [None, "async def", "def"])
+def test_uploaded_files_are_closed_after_the_request(
+    app: Demijohn, general: list[str], teardown: str | None
+) -> None:
+    uploads: list[t.Any] = []
+    torn: list[bool] = []
+
+    @app.post("/upload")
+    async def upload() -> str:
+        uploads.append(request.files["f"])
+        return uploads[0].read().decode()
+
+    def note(error: BaseException | None) -> None:
+        # The teardown functions run before the request is closed.
+        torn.append(uploads[0].closed)
+
+    async def async_note(error: BaseException | None) -> None:
+        note(error)
+
+    if teardown is not None:
+        app.teardown_request(async_note if teardown == "async def" else note)
+    rv = _asgi_client(app).post("/upload", data={"f": (io.BytesIO(b"content"), "a")})
+    assert rv.get_data() == b"content"
+    assert uploads[0].closed
+    assert torn == ([] if teardown is None else [False])
+    assert general == []
 
 
 @pytest.mark.parametrize("path", ["/text", "/urls/41/ann", "/text?signal=raise"])

@@ -293,21 +293,49 @@ def unbind(
     tear_down: bool = False,
 ) -> bool:
     """Pop a lane's request context (and ``app_ctx``, the application
-    context the lane pushed, if any) when the pop sends no signal; ``False``
-    (having done nothing) when the pop steps must run: a stream still holds
-    the context, a teardown signal has a receiver, a teardown step is
-    replaced on the instance, or (unless ``tear_down``) there is a teardown
+    context the lane pushed, if any) when the lane may (see
+    :func:`lane_pops`); ``False`` (having done nothing) when the pop steps
+    must run instead, or (unless ``tear_down``) there is a teardown
     function to run.
 
     With ``tear_down`` (the WSGI lane), the ``teardown_request`` and
     ``teardown_appcontext`` functions are called here, through
     :meth:`~demijohn.Demijohn.ensure_sync`, with ``error``: what
     :meth:`RequestContext.pop <demijohn.ctx.RequestContext.pop>` does, in
-    its order, without driving its steps.
+    its order, without driving its steps. The ASGI lane awaits them
+    instead (see ``demijohn.asgi_lane``), between the same two pops
+    (:func:`pop_lane_request` and :func:`pop_lane_app`).
     """
-    tokens = ctx._cv_tokens
-    if (
-        len(tokens) != 1
+    if not lane_pops(app, ctx):
+        return False
+    request_funcs = app.teardown_request_funcs
+    app_funcs = app.teardown_appcontext_funcs
+    if (request_funcs or app_funcs) and not tear_down:
+        return False
+    try:
+        if request_funcs:
+            _call_teardowns(app, app._request_teardowns(ctx.request), error)
+        ctx.request.close()
+    finally:
+        popped = pop_lane_request(ctx)
+        if app_ctx is not None:
+            try:
+                if app_funcs:
+                    _call_teardowns(app, reversed(app_funcs), error)
+            finally:
+                pop_lane_app(app_ctx)
+    if popped is not ctx:
+        ctx._check_popped(popped)
+    return True
+
+
+def lane_pops(app: Demijohn, ctx: RequestContext) -> bool:
+    """Whether a lane may pop its request context itself: the pop sends no
+    signal (no teardown signal has a receiver), undoes the only push, no
+    stream still holds the context, and no teardown step is replaced on
+    the instance. Otherwise the context's pop steps must run."""
+    return not (
+        len(ctx._cv_tokens) != 1
         or ctx._streams_open
         or request_tearing_down.receivers
         or appcontext_tearing_down.receivers
@@ -315,38 +343,32 @@ def unbind(
             app._replaced_methods
             and not app._replaced_methods.isdisjoint(_TEARDOWN_METHODS)
         )
+    )
+
+
+def pop_lane_request(ctx: RequestContext) -> t.Any:
+    """Unbind a lane's request context (after its teardown functions ran
+    and its request was closed); returns the context that was bound."""
+    popped = _cv_request.get()
+    _cv_request.reset(ctx._cv_tokens.pop()[0])
+    ctx.request._end_environ()
+    return popped
+
+
+def pop_lane_app(app_ctx: AppContext) -> None:
+    """Unbind the application context a lane pushed (after its teardown
+    functions ran), finishing the pop as :meth:`AppContext.pop
+    <demijohn.ctx.AppContext.pop>` does when there is more to do than the
+    unbinding: a worker thread to release, a signal to send, a check that
+    fails."""
+    popped = _cv_app.get()
+    _cv_app.reset(app_ctx._cv_tokens.pop())
+    if (
+        popped is not app_ctx
+        or app_ctx.worker is not None
+        or appcontext_popped.receivers
     ):
-        return False
-    request_funcs = app.teardown_request_funcs
-    app_funcs = app.teardown_appcontext_funcs
-    if (request_funcs or app_funcs) and not tear_down:
-        return False
-    request = ctx.request
-    try:
-        if request_funcs:
-            _call_teardowns(app, app._request_teardowns(request), error)
-        request.close()
-    finally:
-        popped = _cv_request.get()
-        token = tokens.pop()[0]
-        _cv_request.reset(token)
-        request._end_environ()
-        if app_ctx is not None:
-            try:
-                if app_funcs:
-                    _call_teardowns(app, reversed(app_funcs), error)
-            finally:
-                popped_app = _cv_app.get()
-                _cv_app.reset(app_ctx._cv_tokens.pop())
-                if (
-                    popped_app is not app_ctx
-                    or app_ctx.worker is not None
-                    or appcontext_popped.receivers
-                ):
-                    app_ctx._finish_pop(popped_app)
-    if popped is not ctx:
-        ctx._check_popped(popped)
-    return True
+        app_ctx._finish_pop(popped)
 
 
 def _call_teardowns(
@@ -384,6 +406,9 @@ __all__ = [
     "plain_body",
     "push_lane_contexts",
     "send_request_started",
+    "lane_pops",
+    "pop_lane_app",
+    "pop_lane_request",
     "unbind",
     "view_args_after_hooks",
 ]
