@@ -231,9 +231,11 @@ async def asgi_app(app: Demijohn, scope: Scope, receive: Receive, send: Send) ->
     finally:
         try:
             error = settle_request(app, ctx, source, error)
-            if not unbind(app, ctx, app_ctx) and not await _tear_down_and_unbind(
-                app, ctx, app_ctx, error
-            ):
+            if app.teardown_request_funcs or app.teardown_appcontext_funcs:
+                unbound = await _tear_down_and_unbind(app, ctx, app_ctx, error)
+            else:
+                unbound = unbind(app, ctx, app_ctx)
+            if not unbound:
                 # A stream holding the context, or a signal to send.
                 await run_steps_async(app, ctx._pop_steps(error))
         finally:

@@ -733,7 +733,21 @@ class Lifecycle(Scaffold):
         outermost first. Before the first one, the URL value preprocessors
         are called, in the same order. Shared by the steps and the lanes,
         which call the functions themselves."""
-        names = (None, *reversed(req.blueprints))
+        blueprints = req.blueprints
+        preprocessors = self.url_value_preprocessors
+        if not blueprints and None not in preprocessors:
+            # PERF: an application route without URL value preprocessors
+            # (the common case) needs no generator: the application's list.
+            return iter(hooks.get(None, ()))
+        return self._before_hooks_of(hooks, req, (None, *reversed(blueprints)))
+
+    def _before_hooks_of(
+        self,
+        hooks: dict[ft.AppOrBlueprintKey, list[t.Any]],
+        req: t.Any,
+        names: tuple[str | None, ...],
+    ) -> cabc.Iterator[t.Callable[[], t.Any]]:
+        """:meth:`_before_hooks` for the registries of ``names``."""
         preprocessors = self.url_value_preprocessors
         for name in names:
             if name in preprocessors:
@@ -967,9 +981,21 @@ class Lifecycle(Scaffold):
         functions of the request's blueprints (innermost first) and of the
         application, each group in reverse registration order. Shared by
         the steps and the lanes."""
+        blueprints = ctx.request.blueprints
+        if not blueprints and not ctx._after_request_functions:
+            # PERF: an application route with no after_this_request function
+            # (the common case) needs no generator.
+            return reversed(self.after_request_funcs.get(None, ()))
+        return self._after_hooks_of(ctx, blueprints)
+
+    def _after_hooks_of(
+        self, ctx: t.Any, blueprints: list[str]
+    ) -> cabc.Iterator[ft.AfterRequestCallable[t.Any]]:
+        """:meth:`_after_hooks` for a request with ``after_this_request``
+        functions or ``blueprints``."""
         yield from ctx._after_request_functions
         after_funcs = self.after_request_funcs
-        for name in chain(ctx.request.blueprints, (None,)):
+        for name in chain(blueprints, (None,)):
             if name in after_funcs:
                 yield from reversed(after_funcs[name])
 
