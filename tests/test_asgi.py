@@ -1002,3 +1002,21 @@ def test_content_length_header_name_in_any_case_frames_the_body(
         exchange = run(echo_app, short, body_messages(b"abcd"))
         assert exchange.status == 400
         assert b"Content-Length" in exchange.body
+
+
+def test_header_list_is_lower_case_latin_1_in_order() -> None:
+    from demijohn.output import asgi_header_list
+
+    pairs = [("Content-Type", "text/plain"), ("X-Name", "caf\u00e9"), ("x-name", "2")]
+    expected = [
+        (b"content-type", b"text/plain"),
+        (b"x-name", b"caf\xe9"),
+        (b"x-name", b"2"),
+    ]
+    # The second time, the names come from what the first one encoded.
+    assert asgi_header_list(pairs) == expected
+    assert asgi_header_list(pairs) == expected
+    with pytest.raises(UnicodeEncodeError):
+        asgi_header_list([("X-Price", "10 \u20ac")])
+    with pytest.raises(UnicodeEncodeError):
+        asgi_header_list([("X-\u20ac", "1")])

@@ -39,7 +39,7 @@ from .asgi_environ import (
 )
 from .globals import _cv_app, _cv_request
 from .lifecycle import is_coroutine_function, session_may_do_io
-from .output import PlainOutput
+from .output import PlainOutput, asgi_header_list
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import WSGIEnvironment
@@ -237,10 +237,7 @@ async def send_buffered_response(send: Send, response: t.Any, method: str) -> bo
         {
             "type": "http.response.start",
             "status": response.status_code,
-            "headers": [
-                (name.lower().encode("latin-1"), value.encode("latin-1"))
-                for name, value in pairs
-            ],
+            "headers": asgi_header_list(pairs),
         }
     )
     await send(
@@ -523,10 +520,7 @@ class ASGIHTTPConnection:
         else:
             chunks, status_line, header_pairs = response.get_wsgi_response(environ)
             status = int(status_line.split(" ", 1)[0])
-        raw_headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in header_pairs
-        ]
+        raw_headers = asgi_header_list(header_pairs)
         await send(
             {"type": "http.response.start", "status": status, "headers": raw_headers}
         )
@@ -713,10 +707,7 @@ class ASGIWebsocketConnection:
             return
         await websocket._ensure_connected()
         body = response.get_data()
-        headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in response.get_wsgi_headers(environ).items()
-        ]
+        headers = asgi_header_list(response.get_wsgi_headers(environ).items())
         await websocket._send(
             {
                 "type": "websocket.http.response.start",

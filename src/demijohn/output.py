@@ -1,6 +1,7 @@
 """What the plain lane hands the protocol edges instead of a response
-object, and the cached ``Content-Type`` values it and
-:meth:`Response._from_text <demijohn.wrappers.Response._from_text>` use.
+object, the cached ``Content-Type`` values it and
+:meth:`Response._from_text <demijohn.wrappers.Response._from_text>` use, and
+the header list the ASGI edge sends (:func:`asgi_header_list`).
 
 The plain lane (see :mod:`demijohn.lifecycle`) serves requests that no hook
 observes; for their text, bytes and JSON bodies it builds no
@@ -102,3 +103,31 @@ def sends_plainly(response_class: type[Response]) -> bool:
         )
         _SENDS_PLAINLY[response_class] = plain
     return plain
+
+
+def asgi_header_list(pairs: t.Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Response header ``pairs`` as an ASGI message carries them: names in
+    lower case, names and values encoded as latin-1.
+
+    PERF: a response's header names come from a small set; each is lowered
+    and encoded once, then looked up.
+
+    :raises UnicodeEncodeError: for a name or value outside latin-1.
+    """
+    names = _ASGI_NAMES
+    return [
+        (names.get(name) or _asgi_name(name), value.encode("latin-1"))
+        for name, value in pairs
+    ]
+
+
+#: Header names as ASGI sends them, by name; bounded, as views may choose
+#: names.
+_ASGI_NAMES: dict[str, bytes] = {}
+
+
+def _asgi_name(name: str) -> bytes:
+    encoded = name.lower().encode("latin-1")
+    if len(_ASGI_NAMES) < 256:
+        _ASGI_NAMES[name] = encoded
+    return encoded

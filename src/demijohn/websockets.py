@@ -17,6 +17,8 @@ import typing as t
 
 from werkzeug.datastructures import Headers
 
+from .output import asgi_header_list
+
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from .asgi import Message, Receive, Scope, Send
 
@@ -116,10 +118,7 @@ class Websocket:
         message: Message = {
             "type": "websocket.accept",
             "subprotocol": subprotocol,
-            "headers": [
-                (name.lower().encode("latin-1"), value.encode("latin-1"))
-                for name, value in items
-            ],
+            "headers": asgi_header_list(items),
         }
         await self._send(message)
         self.accepted = True
