@@ -1020,3 +1020,31 @@ def test_header_list_is_lower_case_latin_1_in_order() -> None:
         asgi_header_list([("X-Price", "10 \u20ac")])
     with pytest.raises(UnicodeEncodeError):
         asgi_header_list([("X-\u20ac", "1")])
+
+
+def test_an_application_is_freed_when_its_last_reference_goes() -> None:
+    # As Flask guarantees: no reference cycle keeps an application (and
+    # what it holds) alive until the garbage collector runs.
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        app = Demijohn(__name__)
+        assert app.view_functions["static"]
+        assert inspect.iscoroutinefunction(app.__call__)
+        gone = weakref.ref(app)
+        del app
+        assert gone() is None
+    finally:
+        gc.enable()
+
+
+def test_the_call_attribute_does_not_keep_the_application() -> None:
+    app = Demijohn(__name__)
+    call = app.__call__
+    environ = EnvironBuilder("/missing").get_environ()
+    assert b"Not Found" in b"".join(call(environ, lambda *a: None))
+    del app
+    with pytest.raises(ReferenceError, match="keep a reference to the application"):
+        call(environ, lambda *a: None)

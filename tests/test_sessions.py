@@ -13,6 +13,7 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.http import parse_cookie, parse_date
 
 from demijohn import Demijohn, session
+from demijohn.globals import request_ctx
 from demijohn.sessions import (
     NullSession,
     SecureCookieSession,
@@ -94,6 +95,31 @@ def test_session_persists_across_requests(
     assert client.get("/get/user").text == "'ann'"
     client.get("/set/role/admin")
     assert client.get("/all").text == "[('role', 'admin'), ('user', 'ann')]"
+
+
+def test_request_context_session_attribute_as_in_flask(sapp: Demijohn) -> None:
+    # Flask keeps the request's session as the context's ``_session``,
+    # which code written for Flask reads and replaces; demijohn opens the
+    # session only when it is read there, without marking it accessed.
+    client = sapp.test_client()
+    with client:
+        rv = client.get("/untouched")
+        assert "cookie" not in rv.vary
+        ctx = request_ctx._get_current_object()
+        assert not ctx.session_opened
+        untouched = ctx._session
+        assert ctx.session_opened and untouched is ctx._session
+        assert not untouched.accessed and not untouched.modified
+    with client:
+        rv = client.get("/set/user/ann")
+        assert "cookie" in rv.vary
+        written = request_ctx._session
+        assert written.accessed and written.modified and written["user"] == "ann"
+    with sapp.test_request_context():
+        replacement = sapp.session_interface.session_class({"user": "bob"})
+        request_ctx._session = replacement
+        assert session["user"] == "bob"
+        assert request_ctx.session is replacement
 
 
 def test_session_cookie_is_signed_not_plain(

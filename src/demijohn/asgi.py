@@ -27,6 +27,7 @@ import io
 import tempfile
 import traceback
 import typing as t
+import weakref
 from functools import partial
 
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -826,10 +827,20 @@ class _BoundDispatch:
     __slots__ = ("_app",)
 
     def __init__(self, app: t.Any) -> None:
-        self._app = app
+        # Weak: the instance holds this object, and a strong reference back
+        # would make every application a reference cycle, freed only by the
+        # garbage collector instead of when its last reference goes (as
+        # Flask guarantees, pallets/flask#3761).
+        self._app = weakref.ref(app)
 
     def __call__(self, *args: t.Any) -> t.Any:
-        return ProtocolDispatch.__call__(self._app, *args)
+        app = self._app()
+        if app is None:
+            raise ReferenceError(
+                "The application this __call__ was read from no longer exists;"
+                " keep a reference to the application, not to its __call__."
+            )
+        return ProtocolDispatch.__call__(app, *args)
 
 
 class ASGILifespan:

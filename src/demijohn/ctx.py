@@ -288,7 +288,7 @@ class RequestContext:
         self._url_adapter: MapAdapter | None = _UNBOUND
         if not app._binds_url_adapter_lazily():
             self._bind_url_adapter()
-        self._session: SessionMixin | None = session
+        self._opened_session: SessionMixin | None = session
         self._after_request_functions: list[ft.AfterRequestCallable[t.Any]] = []
         self._cv_tokens: list[
             tuple[contextvars.Token[RequestContext], AppContext | None]
@@ -304,7 +304,7 @@ class RequestContext:
         ctx.app = app
         ctx.request = request
         ctx._url_adapter = _UNBOUND
-        ctx._session = None
+        ctx._opened_session = None
         ctx._after_request_functions = []
         ctx._cv_tokens = []
         return ctx
@@ -369,18 +369,29 @@ class RequestContext:
 
     def _get_session(self) -> SessionMixin:
         """The session, opened if needed, without marking it accessed."""
-        if self._session is None:
+        if self._opened_session is None:
             interface = self.app.session_interface
             opened = interface.open_session(self.app, self.request)
             if opened is None:
                 opened = interface.make_null_session(self.app)
-            self._session = opened
-        return self._session
+            self._opened_session = opened
+        return self._opened_session
+
+    @property
+    def _session(self) -> SessionMixin:
+        """The session, opened if needed, without marking it accessed:
+        Flask's attribute of that name, which holds the session opened when
+        the context was pushed, for code that reads or replaces it."""
+        return self._get_session()
+
+    @_session.setter
+    def _session(self, session: SessionMixin | None) -> None:
+        self._opened_session = session
 
     @property
     def session_opened(self) -> bool:
         """Whether :attr:`session` was opened (or given) for this request."""
-        return self._session is not None
+        return self._opened_session is not None
 
     def copy(self) -> RequestContext:
         """A new context for the same request object and session.
@@ -393,7 +404,7 @@ class RequestContext:
             self.app,
             environ=self.request.environ,
             request=self.request,
-            session=self._session,
+            session=self._opened_session,
         )
         copied._owns_request = False
         return copied

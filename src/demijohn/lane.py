@@ -129,7 +129,7 @@ def plain_body(
     kind = type(rv)
     if (
         (kind is not str and kind is not bytes and kind is not dict)
-        or ctx._session is not None
+        or ctx._opened_session is not None
         or ctx._after_request_functions
         or request_finished.receivers
     ):

@@ -539,7 +539,7 @@ class Lifecycle(Scaffold):
         save."""
         return (
             self._only_session_may_observe(ctx)
-            and ctx._session is None
+            and ctx._opened_session is None
             # A session cookie may need refreshing even if the view did not
             # touch the session.
             and self._unopened_session_saves_nothing(ctx)
@@ -582,7 +582,8 @@ class Lifecycle(Scaffold):
         """
         if not self._only_session_may_observe(ctx):
             return None
-        if ctx._session is not None or not self._unopened_session_saves_nothing(ctx):
+        opened = ctx._opened_session is not None
+        if opened or not self._unopened_session_saves_nothing(ctx):
             # PERF: the steps of finalize_request, driven for a session
             # write, cost a twentieth of such a request.
             response = self.make_response(rv)
