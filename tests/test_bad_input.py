@@ -116,6 +116,32 @@ def test_on_json_loading_failed_can_supply_a_value(make_client: t.Any) -> None:
 # -- methods ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("a..b", 400),
+        ("x" * 64 + ".example", 400),
+        ("example.com", 200),
+        ("example.com:8000", 200),
+        ("b\u00fccher.example", 200),
+        ("[::1]:8000", 200),
+    ],
+)
+def test_a_host_name_werkzeug_cannot_bind_is_400(
+    app: Demijohn, client: DemijohnClient, host: str, status: int
+) -> None:
+    # Werkzeug refuses a host name IDNA cannot encode (an empty or overlong
+    # label) when it binds the URL adapter, before any route is matched.
+    @app.route("/here")
+    def here() -> str:
+        return "here"
+
+    rv = client.get("/here", headers={"Host": host})
+    assert rv.status_code == status
+    missing = client.get("/missing", headers={"Host": host})
+    assert missing.status_code == (400 if status == 400 else 404)
+
+
 @pytest.mark.parametrize("method", ["BREW", "PROPFIND", "DELETE"])
 def test_unknown_method_is_405(
     app: Demijohn, client: DemijohnClient, method: str

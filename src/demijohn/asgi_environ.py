@@ -256,17 +256,21 @@ class ScopeEnviron:
         #: building; ``None`` stands for a missing key.
         cookie: str | None
         upgrade: str | None
+        host: str | None
         if headers is not None:
             raw_cookie = headers.get(b"cookie")
             raw_upgrade = headers.get(b"upgrade")
+            raw_host = headers.get(b"host")
             cookie = None if raw_cookie is None else raw_cookie.decode("latin-1")
             upgrade = None if raw_upgrade is None else raw_upgrade.decode("latin-1")
+            host = None if raw_host is None else raw_host.decode("latin-1")
         else:
             # Repeated or mixed-case names: joined and folded as the environ
             # does it.
             header_keys = _header_environ(scope.get("headers", ()))
             cookie = header_keys.get("HTTP_COOKIE")
             upgrade = header_keys.get("HTTP_UPGRADE")
+            host = header_keys.get("HTTP_HOST")
         # path_info()'s common case, inlined: a raw path without root path,
         # escapes or query.
         raw_path = scope.get("raw_path")
@@ -279,10 +283,11 @@ class ScopeEnviron:
             "REQUEST_METHOD": scope.get("method", "GET"),
             "PATH_INFO": path_info(scope) if path is None else path,
             "wsgi.url_scheme": scope.get("scheme") or "http",
-            # A cookie or upgrade header has a single spelling (no "-" that
-            # "_" would share its environ key with).
+            # A cookie, upgrade or host header has a single spelling (no "-"
+            # that "_" would share its environ key with).
             "HTTP_COOKIE": cookie,
             "HTTP_UPGRADE": upgrade,
+            "HTTP_HOST": host,
             # Only the extra keys below can set it.
             "werkzeug.debug.preserve_context": None,
         }

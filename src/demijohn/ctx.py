@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from . import globals as _globals
 from . import typing as ft
+from .routing import host_binds
 from .signals import appcontext_popped, appcontext_pushed
 from .wrappers import decode_wsgi_text
 
@@ -425,6 +426,7 @@ class RequestContext:
             if (
                 not environ.get("HTTP_UPGRADE")
                 and environ.get("wsgi.url_scheme") in _HTTP
+                and host_binds(environ.get("HTTP_HOST"))
             ):
                 path = environ.get("PATH_INFO")
                 if path is None:

@@ -40,14 +40,18 @@ class DebugFilesKeyError(KeyError, AssertionError):
     def __init__(self, request: Request, key: str) -> None:
         message = (
             f"request.files has no file {key!r}: the request's content type"
-            f" is {request.mimetype!r}, not 'multipart/form-data', so the"
-            " browser sent no file contents. Add"
+            f" is {request.mimetype!r}, not 'multipart/form-data', so no"
+            " file contents were transmitted. Add"
             ' enctype="multipart/form-data" to the form.'
         )
         sent = request.form.getlist(key)
         if sent:
+            # The wording Flask's message uses, which tests match.
             names = ", ".join(repr(name) for name in sent)
-            message += f"\n\nThe browser sent these file names instead: {names}"
+            message += (
+                "\n\nThe browser sent file names in their place."
+                f" This was submitted: {names}"
+            )
         super().__init__(message)
         self.msg = message
 

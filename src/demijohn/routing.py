@@ -71,7 +71,7 @@ from werkzeug.routing.converters import BaseConverter, NumberConverter
 from werkzeug.routing.matcher import State, StateMachineMatcher
 from werkzeug.routing.rules import RulePart
 
-__all__ = ["FastRouter", "build_router"]
+__all__ = ["FastRouter", "build_router", "host_binds"]
 
 _Match = tuple[Rule, dict[str, t.Any]]
 #: What a hit holds before it is copied for the caller: the rule and its
@@ -503,3 +503,35 @@ def _convert_function(converter: BaseConverter) -> t.Callable[[str], t.Any] | No
     ):
         return int
     return converter.to_python
+
+
+def host_binds(host: str | None) -> bool:
+    """Whether Werkzeug binds a URL adapter for a request whose ``Host``
+    header (the environ's ``HTTP_HOST``) is ``host``: ``Map.bind`` refuses
+    a host name that IDNA cannot encode (an empty or overlong label, a
+    control character) with :exc:`~werkzeug.routing.exceptions.BadHost`, a
+    400. The router may answer only for a host the adapter would take;
+    without a ``Host`` header (``None``) the adapter decides.
+
+    PERF: the hosts a server sees are few; each one found to bind is
+    remembered (up to 256, as clients choose them), so the common request
+    costs one set lookup.
+    """
+    if host in _BINDING_HOSTS:
+        return True
+    if host is None:
+        return False
+    # What Map.bind encodes: the lower-cased name without its port.
+    name = host.lower().partition(":")[0]
+    try:
+        name.encode("idna")
+    except UnicodeError:
+        return False
+    if len(_BINDING_HOSTS) < 256:
+        _BINDING_HOSTS.add(host)
+    return True
+
+
+#: ``Host`` header values Werkzeug binds a URL adapter for (see
+#: :func:`host_binds`).
+_BINDING_HOSTS: set[str | None] = set()

@@ -229,6 +229,7 @@ KNOWN_ENVIRON_KEYS = frozenset(
         "wsgi.url_scheme",
         "HTTP_COOKIE",
         "HTTP_UPGRADE",
+        "HTTP_HOST",
         "werkzeug.debug.preserve_context",
     }
 )
