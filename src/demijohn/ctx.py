@@ -414,7 +414,8 @@ class RequestContext:
         """Match the request's URL against the application's URL map.
 
         Stores the rule and view arguments on the request, or the routing
-        exception (404, 405, slash redirect) to be raised at dispatch.
+        exception (404, 405, slash redirect, or the 400 of a host the URL
+        adapter refuses to bind) to be raised at dispatch.
         """
         router = self.app._url_router()
         if router is not None:

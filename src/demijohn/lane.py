@@ -204,7 +204,9 @@ def lane_view(
     <demijohn.ctx.RequestContext.match_request>` for the router's answers
     (a rule, or a path no rule matches), run with the contexts bound since
     custom converters may use :data:`~demijohn.current_app`; without an
-    answer, ``match_request`` itself runs. The view must be a plain
+    answer (or for a host Werkzeug would refuse to bind, see
+    :func:`~demijohn.routing.host_binds`), ``match_request`` itself runs.
+    The view must be a plain
     function (an ``async def`` one when ``coroutine``) for a rule that is
     not a WebSocket's, and not the automatic ``OPTIONS`` answer.
 
