@@ -99,6 +99,9 @@ print(json.dumps({
     "unknown name": error_of("import flask; flask.no_such_name"),
     "star": [star["Flask"].__name__, star["render_template"].__module__],
     "finders": sum(type(f).__name__ == "FlaskAliasFinder" for f in sys.meta_path),
+    "g": (lambda ctx: (ctx.push(), repr(flask.g), ctx.pop())[1])(
+        Flask("shimmed").app_context()
+    ),
 }))
 """
 
@@ -121,6 +124,12 @@ def test_demijohn_modules_are_reused_not_loaded_twice(
     assert shim_report["one module"] is True
     # The alias did not leave its name on the demijohn module.
     assert shim_report["own spec"] == "demijohn.app"
+
+
+def test_g_calls_itself_flask_g_through_the_shim(
+    shim_report: dict[str, t.Any],
+) -> None:
+    assert shim_report["g"] == "<flask.g of 'shimmed'>"
 
 
 def test_flask_reports_the_flask_api_version(shim_report: dict[str, t.Any]) -> None:

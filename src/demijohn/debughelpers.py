@@ -178,8 +178,8 @@ def explain_template_loading_attempts(
         blueprint = ctx.request.blueprint if ctx is not None else None
         if blueprint is not None:
             lines.append(
-                "  The template was looked up from an endpoint of the"
-                f" blueprint {blueprint!r}. Is the template in that"
+                "  The template was looked up from an endpoint that belongs"
+                f" to the blueprint {blueprint!r}. Is the template in that"
                 " blueprint's template_folder, or the application's?"
             )
     elif found > 1:
