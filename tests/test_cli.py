@@ -39,6 +39,7 @@ from demijohn.cli import (
     show_server_banner,
     with_appcontext,
 )
+from demijohn.compat import FLASK_VERSION
 
 # -- isolation ---------------------------------------------------------------
 
@@ -410,8 +411,8 @@ def test_script_info_explains_how_to_name_the_app_when_none_is_found() -> None:
         ScriptInfo().load_app()
     assert str(exc_info.value) == (
         "Could not locate a Demijohn application. Use the 'demijohn --app'"
-        " option, 'DEMIJOHN_APP' environment variable, or a 'wsgi.py' or"
-        " 'app.py' file in the current directory."
+        " option, 'DEMIJOHN_APP' (or 'FLASK_APP') environment variable, or a"
+        " 'wsgi.py' or 'app.py' file in the current directory."
     )
 
 
@@ -554,7 +555,10 @@ def test_version_option_prints_versions() -> None:
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0].startswith("Python ")
-    assert lines[1] == f"Demijohn {importlib.metadata.version('demijohn')}"
+    assert lines[1] == (
+        f"Demijohn {importlib.metadata.version('demijohn')}"
+        f" (the API of Flask {FLASK_VERSION})"
+    )
     assert lines[2].startswith("Werkzeug ")
 
 

@@ -53,9 +53,9 @@ def run_ok(code: str, **kwargs: t.Any) -> t.Any:
 #: Run once, with the shim active, in a fresh interpreter; each test below
 #: checks one part of the report.
 SHIM_REPORT = """
-import importlib, importlib.metadata as md, json, sys
+import importlib, importlib.metadata as md, json, os, sys
 import demijohn.compat.flask_shim
-import flask, flask.app, flask.globals, flask.testing
+import flask, flask.app, flask.cli, flask.globals, flask.testing
 from flask import Flask, request
 from flask.sansio.app import App
 from flask.sansio.blueprints import Blueprint
@@ -102,6 +102,10 @@ print(json.dumps({
     "g": (lambda ctx: (ctx.push(), repr(flask.g), ctx.pop())[1])(
         Flask("shimmed").app_context()
     ),
+    "run from cli": (
+        flask.cli.FlaskGroup().make_context("flask", ["--help"], resilient_parsing=True)
+        and sorted(k for k in os.environ if k.endswith("_RUN_FROM_CLI"))
+    ),
 }))
 """
 
@@ -126,10 +130,18 @@ def test_demijohn_modules_are_reused_not_loaded_twice(
     assert shim_report["own spec"] == "demijohn.app"
 
 
-def test_g_calls_itself_flask_g_through_the_shim(
+def test_reprs_name_demijohn_through_the_shim(
     shim_report: dict[str, t.Any],
 ) -> None:
-    assert shim_report["g"] == "<flask.g of 'shimmed'>"
+    # As docs/migration.md says: the objects are demijohn's, and say so.
+    assert shim_report["g"] == "<demijohn.g of 'shimmed'>"
+
+
+def test_the_cli_marks_the_environment_as_flask_does(
+    shim_report: dict[str, t.Any],
+) -> None:
+    # So a fixture restoring Flask's variables also clears this one.
+    assert shim_report["run from cli"] == ["FLASK_RUN_FROM_CLI"]
 
 
 def test_flask_reports_the_flask_api_version(shim_report: dict[str, t.Any]) -> None:

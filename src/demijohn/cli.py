@@ -68,14 +68,18 @@ _DEFAULT_DOTENV_FILES = (".flaskenv", ".demijohnenv", ".env")
 
 
 def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> None:
-    """Callback of the ``--version`` option: print the Python, demijohn and
-    Werkzeug versions, then exit.
+    """Callback of the ``--version`` option: print the Python, demijohn
+    (with the Flask API version it implements) and Werkzeug versions, then
+    exit.
     """
     if not value or ctx.resilient_parsing:
         return
+    from .compat import FLASK_VERSION
+
     lines = (
         f"Python {platform.python_version()}",
-        f"Demijohn {importlib.metadata.version('demijohn')}",
+        f"Demijohn {importlib.metadata.version('demijohn')}"
+        f" (the API of Flask {FLASK_VERSION})",
         f"Werkzeug {importlib.metadata.version('werkzeug')}",
     )
     click.echo("\n".join(lines), color=ctx.color)
@@ -311,9 +315,15 @@ class DemijohnGroup(AppGroup):
         Also sets :envvar:`DEMIJOHN_RUN_FROM_CLI`, which makes
         :meth:`~demijohn.Demijohn.run` do nothing: a module calling
         ``app.run()`` outside a ``__main__`` guard would otherwise start a
-        server while being imported.
+        server while being imported. Through the Flask shim it sets
+        ``FLASK_RUN_FROM_CLI`` instead, as Flask does, which code written
+        for Flask (a test fixture restoring the environment) knows to
+        reset.
         """
-        os.environ["DEMIJOHN_RUN_FROM_CLI"] = "true"
+        from .compat._flask_aliases import is_active
+
+        prefix = "FLASK" if is_active() else "DEMIJOHN"
+        os.environ[f"{prefix}_RUN_FROM_CLI"] = "true"
         if "obj" not in extra and "obj" not in self.context_settings:
             extra["obj"] = ScriptInfo(
                 create_app=self.create_app,
@@ -402,8 +412,8 @@ cli = DemijohnGroup(
 A utility script for demijohn applications.
 
 The application to load is given with the '--app' option, the
-'DEMIJOHN_APP' environment variable, or a 'wsgi.py' or 'app.py' file in
-the current directory.
+'DEMIJOHN_APP' (or 'FLASK_APP') environment variable, or a 'wsgi.py' or
+'app.py' file in the current directory.
 """,
 )
 

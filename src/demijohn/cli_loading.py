@@ -344,9 +344,9 @@ class ScriptInfo:
         if app is None:
             raise NoAppException(
                 "Could not locate a Demijohn application. Use the"
-                " 'demijohn --app' option, 'DEMIJOHN_APP' environment"
-                " variable, or a 'wsgi.py' or 'app.py' file in the current"
-                " directory."
+                " 'demijohn --app' option, 'DEMIJOHN_APP' (or 'FLASK_APP')"
+                " environment variable, or a 'wsgi.py' or 'app.py' file in"
+                " the current directory."
             )
         if self.set_debug_flag:
             # Through the property, so settings that follow debug update too.

@@ -107,11 +107,7 @@ class _AppCtxGlobals:
     def __repr__(self) -> str:
         ctx = _cv_app.get(None)
         if ctx is not None:
-            from .compat._flask_aliases import is_active
-
-            # Code run through the Flask shim sees Flask's name.
-            package = "flask" if is_active() else "demijohn"
-            return f"<{package}.g of {ctx.app.name!r}>"
+            return f"<demijohn.g of {ctx.app.name!r}>"
         return object.__repr__(self)
 
 

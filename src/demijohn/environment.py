@@ -43,7 +43,9 @@ def adopt_flask_variables() -> None:
     """
     start = f"{FLASK_PREFIX}_"
     for key, value in list(os.environ.items()):
-        if key.startswith(start):
+        # RUN_FROM_CLI is a marker the command sets, not an option's value;
+        # getenv reads it under either prefix.
+        if key.startswith(start) and key != f"{FLASK_PREFIX}_RUN_FROM_CLI":
             os.environ.setdefault(f"{PREFIX}_{key[len(start) :]}", value)
 
 
