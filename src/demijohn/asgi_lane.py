@@ -12,11 +12,13 @@ with the application's router, runs the
 ``before_request`` functions (and URL value preprocessors), awaits the
 view, runs the ``after_request`` functions, sends the response (a text,
 bytes or JSON value nothing else looks at as it is, in two ASGI
-messages) and unbinds the contexts. The hooks run as the lifecycle's own
-step generators, batched (see :func:`~demijohn.asgi.run_steps_async`), so
-their order and their sync calls' trips to the worker thread are the
-general path's. Anything else goes the general way, which stays the
-reference for what a request does:
+messages), runs the teardown functions and unbinds the contexts. The
+hooks come in the order of the lifecycle's own iterators; ``async def``
+ones are awaited here, and from the first sync one on the rest run as
+the lifecycle's step generators, batched (see
+:func:`~demijohn.asgi.run_steps_async`), so their sync calls' trips to
+the worker thread are the general path's. Anything else goes the general
+way, which stays the reference for what a request does:
 
 * before the contexts are bound, the whole request goes to the
   application's :attr:`~demijohn.Demijohn.asgi_http_class` when that is
@@ -30,8 +32,8 @@ reference for what a request does:
 * once they are bound, every other case (no URL match, a synchronous view,
   an exception, a session the view opened, an ``after_this_request``
   function, a response object, a stream) continues with the general
-  edge's own functions from that point, and so do the teardown steps when
-  there is a teardown function to run.
+  edge's own functions from that point, and so do the pop steps when a
+  stream still holds the context or a teardown signal has a receiver.
 
 The questions and steps it shares with the WSGI lane are in
 :mod:`demijohn.lane`.
