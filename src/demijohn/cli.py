@@ -53,7 +53,7 @@ from .cli_loading import pass_script_info as pass_script_info
 from .cli_loading import prepare_import as prepare_import
 from .cli_loading import with_appcontext as with_appcontext
 from .compat import flask_shim_active
-from .environment import adopt_flask_variables
+from .environment import FLASK_PREFIX, PREFIX, adopt_flask_variables
 from .globals import _cv_app
 from .globals import current_app as current_app
 from .helpers import get_debug_flag as get_debug_flag
@@ -322,7 +322,7 @@ class DemijohnGroup(AppGroup):
         """
         from .compat._flask_aliases import is_active
 
-        prefix = "FLASK" if is_active() else "DEMIJOHN"
+        prefix = FLASK_PREFIX if is_active() else PREFIX
         os.environ[f"{prefix}_RUN_FROM_CLI"] = "true"
         if "obj" not in extra and "obj" not in self.context_settings:
             extra["obj"] = ScriptInfo(

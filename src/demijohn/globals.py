@@ -55,8 +55,8 @@ _cv_request: ContextVar[RequestContext] = ContextVar("demijohn.request_ctx")
 
 
 class _ContextProxy(LocalProxy[t.Any]):
-    """The :class:`~werkzeug.local.LocalProxy` of :data:`g`,
-    :data:`request` and :data:`session`: the same proxy (an instance of
+    """The :class:`~werkzeug.local.LocalProxy` of :data:`current_app`,
+    :data:`g`, :data:`request` and :data:`session`: the same proxy (an instance of
     Werkzeug's class, resolving through ``_get_current_object``, raising
     :exc:`RuntimeError` when unbound), with the operations a view uses on
     every request as plain methods.

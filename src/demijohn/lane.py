@@ -28,7 +28,7 @@ from .ctx import AppContext
 from .globals import _cv_app, _cv_request
 from .lifecycle import _CO_COROUTINE, _LANE_METHODS, _responds_plainly
 from .output import sends_plainly, text_content_type
-from .routing import _BINDING_HOSTS, host_binds
+from .routing import host_binds
 from .sessions import SecureCookieSessionInterface
 from .signals import (
     appcontext_popped,
@@ -215,12 +215,10 @@ def lane_view(
     request = ctx.request
     method = request.method
     hit = None
-    host = environ.get("HTTP_HOST")
     if (
         not environ.get("HTTP_UPGRADE")
         and environ.get("wsgi.url_scheme") in _HTTP
-        # PERF: host_binds' own first test, inlined for the common host.
-        and (host in _BINDING_HOSTS or host_binds(host))
+        and host_binds(environ.get("HTTP_HOST"))
     ):
         path = environ.get("PATH_INFO")
         if path is None:
