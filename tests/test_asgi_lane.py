@@ -211,6 +211,47 @@ def test_an_app_with_hooks_takes_the_lane(
     assert (response.get_data(), response.headers["Content-Length"]) == (b"", "6")
 
 
+@pytest.mark.parametrize("kinds", [("async def", "def"), ("def", "async def")])
+def test_every_teardown_on_the_lane_runs_and_the_first_error_is_raised(
+    app: Demijohn,
+    general: list[str],
+    kinds: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ran: list[str] = []
+
+    def failing(name: str, kind: str) -> t.Callable[[BaseException | None], None]:
+        def teardown(error: BaseException | None) -> None:
+            ran.append(f"{name} {error!r}")
+            raise RuntimeError(name)
+
+        return _written_async(teardown) if kind == "async def" else teardown
+
+    first, second = kinds
+    app.teardown_request(failing("request registered first", first))
+    app.teardown_request(failing("request registered last", second))
+    app.teardown_appcontext(failing("app", first))
+
+    @app.get("/")
+    async def index() -> str:
+        return "ok"
+
+    # The request's functions ran in reverse order of registration, then
+    # the app context's, though each raised. As in Flask, the application
+    # context's error leaves the pop, with the first of the request's as
+    # its context and the other logged.
+    with pytest.raises(RuntimeError, match="app") as raised:
+        _asgi_client(app).get("/")
+    assert str(raised.value.__context__) == "request registered last"
+    assert ran == [
+        "request registered last None",
+        "request registered first None",
+        "app None",
+    ]
+    assert caplog.text.count("Another teardown function failed") == 1
+    assert general == []
+
+
 def _written_async(func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     @functools.wraps(func)
     async def async_func(*args: t.Any) -> t.Any:

@@ -321,29 +321,51 @@ async def _tear_down_and_unbind(
 
     PERF: the pop steps drive five generators through the step dispatch
     for one teardown function, which cost more than the rest of an
-    async request; here each group of functions is one generator.
+    async request; here each function is called directly (see
+    :func:`_await_teardowns`).
     """
     if not lane_pops(app, ctx):
         return False
     app_funcs = app.teardown_appcontext_funcs
     try:
         if app.teardown_request_funcs:
-            request_funcs = app._request_teardowns(ctx.request)
-            await run_steps_async(app, app._teardown_steps(request_funcs, error))
+            await _await_teardowns(app, app._request_teardowns(ctx.request), error)
         ctx.request.close()
     finally:
         popped = pop_lane_request(ctx)
         if app_ctx is not None:
             try:
                 if app_funcs:
-                    await run_steps_async(
-                        app, app._teardown_steps(reversed(app_funcs), error)
-                    )
+                    await _await_teardowns(app, reversed(app_funcs), error)
             finally:
                 pop_lane_app(app_ctx)
     if popped is not ctx:
         ctx._check_popped(popped)
     return True
+
+
+async def _await_teardowns(
+    app: Demijohn, funcs: t.Iterable[t.Any], error: BaseException | None
+) -> None:
+    """Run teardown functions as ``Lifecycle._teardown_steps`` does under
+    :func:`~demijohn.asgi.run_steps_async`: an ``async def`` one awaited,
+    any other through :meth:`~demijohn.Demijohn.run_sync`; every one runs,
+    and the first error is raised after the others ran (the sync lane's
+    counterpart is ``demijohn.lane._call_teardowns``).
+
+    PERF: a step generator and its driver cost more than the teardown
+    function they call."""
+    errors: list[Exception] = []
+    for func in funcs:
+        try:
+            if is_coroutine_function(func):
+                await func(error)
+            else:
+                await app.run_sync(func, error)
+        except Exception as e:
+            errors.append(e)
+    if errors:
+        app._raise_teardown_errors(errors)
 
 
 __all__ = ["asgi_app"]

@@ -868,6 +868,11 @@ class Lifecycle(Scaffold):
         :raises TypeError: for ``None``, a tuple of another length, or a
             value of another type, naming what was returned.
         """
+        response_class = self.response_class
+        kind = type(rv)
+        # PERF: the most common value first, with no other question asked.
+        if (kind is str or kind is bytes) and response_class._builds_plainly():
+            return response_class._from_text(rv)  # type: ignore[arg-type]
         status: t.Any = None
         headers: t.Any = None
         if isinstance(rv, tuple):
@@ -892,15 +897,7 @@ class Lifecycle(Scaffold):
                 " not return a valid response. The function either returned"
                 " None or ended without a return statement."
             )
-        response_class = self.response_class
         response: Response
-        if (
-            status is None
-            and headers is None
-            and type(rv) in (str, bytes)
-            and response_class._builds_plainly()
-        ):
-            return response_class._from_text(rv)  # type: ignore[arg-type]
         if not isinstance(rv, response_class):
             if isinstance(rv, (str, bytes, bytearray, cabc.Iterator)) or hasattr(
                 rv, "__aiter__"

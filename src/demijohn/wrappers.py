@@ -47,9 +47,10 @@ if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
 _cv_app = _globals._cv_app
 
 
-# Werkzeug keeps a Headers object's items in ``_list``; the fast text
-# response fills it directly and is disabled should that ever change.
-_HEADERS_HAVE_LIST = isinstance(getattr(Headers(), "_list", None), list)
+# Werkzeug keeps a Headers object's items in ``_list``, the only state its
+# constructor sets; the fast text response makes one without the
+# constructor and fills it directly, and is disabled should that change.
+_HEADERS_HAVE_LIST = getattr(Headers(), "__dict__", None) == {"_list": []}
 
 
 def _config_value(key: str) -> t.Any:
@@ -931,13 +932,17 @@ class Response(ResponseBase):
         """
         data = body.encode() if type(body) is str else body
         response = cls.__new__(cls)
-        headers = Headers()
+        # Headers() with no defaults, without its constructor's call.
+        headers = Headers.__new__(Headers)
         if mimetype is None:
             mimetype = cls.default_mimetype
-        pairs = [("Content-Length", str(len(data)))]
-        if mimetype is not None:
-            pairs.insert(0, ("Content-Type", text_content_type(mimetype)))
-        headers._list = pairs
+        if mimetype is None:
+            headers._list = [("Content-Length", str(len(data)))]
+        else:
+            headers._list = [
+                ("Content-Type", text_content_type(mimetype)),
+                ("Content-Length", str(len(data))),
+            ]
         response.headers = headers
         response._status = "200 OK"
         response._status_code = 200
@@ -989,7 +994,7 @@ class Response(ResponseBase):
         )
         # PERF: an application sends the same few lists of header names, so
         # whether one lets the headers go as they are is remembered by list.
-        names = tuple([name for name, _ in pairs])
+        names = next(zip(*pairs), ())  # noqa: B905 - the first of each pair
         plain = _PLAIN_HEADER_NAMES.get(names)
         if plain is None:
             plain = _sends_headers_as_they_are(names)
