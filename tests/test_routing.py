@@ -5,6 +5,7 @@ subdomains."""
 from __future__ import annotations
 
 import typing as t
+import warnings
 
 import pytest
 from werkzeug.routing import BaseConverter
@@ -545,6 +546,46 @@ def test_subdomain_rules_ignored_without_subdomain_matching(
     client = make_client(application)
     assert client.get("/", subdomain="api").data == b"root"
     assert client.get("/api", subdomain="api").status_code == 404
+
+
+def _subdomain_app() -> Demijohn:
+    application = Demijohn("subs", root_path="/x", subdomain_matching=True)
+    application.config.update(TESTING=True, SERVER_NAME="Example.test:80")
+
+    @application.route("/")
+    def index() -> str:
+        return "root"
+
+    return application
+
+
+def test_a_host_outside_server_name_warns_and_matches_nothing(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(_subdomain_app())
+    with pytest.warns(UserWarning) as record:
+        assert client.get("/", base_url="http://other.test").status_code == 404
+    assert [str(w.message) for w in record] == [
+        "Current server name 'other.test' doesn't match configured"
+        " server name 'example.test'"
+    ]
+    # The scheme's default port and the case of SERVER_NAME do not count.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert client.get("/", base_url="http://example.test").data == b"root"
+
+
+def test_the_server_name_warning_comes_from_the_application_module(
+    make_client: MakeClient,
+) -> None:
+    # As Flask's comes from flask.app, so filters name the module.
+    client = make_client(_subdomain_app())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings(
+            "ignore", "Current server name", UserWarning, "demijohn.app"
+        )
+        assert client.get("/", base_url="http://other.test").status_code == 404
 
 
 def test_server_name_does_not_restrict_requests(make_client: MakeClient) -> None:

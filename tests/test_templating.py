@@ -825,6 +825,7 @@ def test_explain_template_loading_names_blueprint_folders(
     assert "blueprint 'admin'" in missing.splitlines()[-1]
     # Flask's phrase, which tests written for Flask look for.
     assert "looked up from an endpoint that belongs to the blueprint 'admin'" in missing
+    assert "See https://flask.palletsprojects.com/blueprints/#templates" in missing
 
 
 def test_explain_template_loading_off_logs_nothing(

@@ -181,6 +181,11 @@ def explain_template_loading_attempts(
                 "  The template was looked up from an endpoint that belongs"
                 f" to the blueprint {blueprint!r}. Is the template in that"
                 " blueprint's template_folder, or the application's?"
+                # The rules are Flask's; its page on them is the one users
+                # (and tools matching Flask's message) know.
+                " See https://flask.palletsprojects.com/blueprints/#templates"
+                " (and 'Templates and static files' in demijohn's"
+                " docs/blueprints.md)."
             )
     elif found > 1:
         lines.append(

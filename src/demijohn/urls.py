@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 import typing as t
+import warnings
 from itertools import chain
 from urllib.parse import quote as _url_quote
 
@@ -211,6 +212,8 @@ class URLBuilding(Lifecycle):
         cache = self._adapter_cache
         base = cache.get(key)
         if base is None:
+            if subdomain is None and server_name is not None:
+                subdomain = _subdomain_unless_foreign(url_map, environ, server_name)
             base = url_map.bind_to_environ(
                 environ, server_name=server_name, subdomain=subdomain
             )
@@ -347,3 +350,67 @@ class URLBuilding(Lifecycle):
         Override it to change how every redirect is built.
         """
         return _redirect(location, code=code, Response=self.response_class)
+
+
+#: What a subdomain is bound as when the host does not end with
+#: ``SERVER_NAME``: no rule has it, so nothing matches (Werkzeug's choice).
+_FOREIGN_HOST_SUBDOMAIN = "<invalid>"
+
+
+def _subdomain_unless_foreign(
+    url_map: Map, environ: WSGIEnvironment, server_name: str
+) -> str | None:
+    """``None`` (the map works out the subdomain) for a request whose host
+    ends with ``server_name``; for any other host, Werkzeug's "Current
+    server name ... doesn't match" warning, issued here, and the subdomain
+    that matches nothing.
+
+    Werkzeug warns from ``Map.bind_to_environ`` on behalf of its caller,
+    which for Flask is ``flask.app``; warning filters are written against
+    that module (Flask's own tests silence it that way). The host is
+    compared as ``bind_to_environ`` compares it (lower case, the scheme's
+    default port dropped from ``server_name``), and the warning is
+    attributed to ``demijohn.app``, or to ``flask.app`` while the Flask
+    shim is active, so such filters keep working.
+    """
+    if url_map.host_matching:
+        return None
+    host = get_host(environ).lower()
+    scheme = environ["wsgi.url_scheme"]
+    connection = environ.get("HTTP_CONNECTION", "").lower().split(",")
+    if any(part.strip(" \t") == "upgrade" for part in connection) and (
+        environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+    ):
+        scheme = "wss" if scheme == "https" else "ws"
+    name = server_name.lower()
+    if scheme in {"http", "ws"} and name.endswith(":80"):
+        name = name[:-3]
+    elif scheme in {"https", "wss"} and name.endswith(":443"):
+        name = name[:-4]
+    labels = name.split(".")
+    if host.split(".")[-len(labels) :] == labels:
+        return None
+    _warn_as_application_module(
+        f"Current server name {host!r} doesn't match configured server name {name!r}"
+    )
+    return _FOREIGN_HOST_SUBDOMAIN
+
+
+def _warn_as_application_module(message: str) -> None:
+    """Issue ``message`` as a :exc:`UserWarning` attributed to the
+    application module: ``flask.app`` while the Flask shim is active,
+    ``demijohn.app`` otherwise. Shown once per process by default, as a
+    warning from one place is."""
+    from .compat._flask_aliases import is_active
+
+    module = "flask.app" if is_active() else "demijohn.app"
+    frame = sys._getframe()
+    warnings.warn_explicit(
+        message,
+        UserWarning,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=module,
+        registry=frame.f_globals.setdefault("__warningregistry__", {}),
+        module_globals=frame.f_globals,
+    )
