@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Run Flask's own test suite, and those of popular Flask extensions, once
+against the real Flask and once against demijohn through its Flask shim,
+and list every test whose outcome differs.
+
+    scripts/flask_suites.py                 # every suite
+    scripts/flask_suites.py flask-login     # the named ones
+
+The tests come from the projects' source distributions on PyPI, so this
+needs network access; it is a maintainer's tool, not part of CI. Everything
+it makes lives in ``.flask-suites/`` at the repository root (git-ignored):
+a virtual environment with demijohn (editable), the pinned Flask and
+extensions and their test dependencies, the unpacked sources and each run's
+JUnit report. Both runs of a suite use the same environment and the same
+files; the only difference is ``-p demijohn.compat.flask_shim``, which
+makes ``import flask`` give demijohn.
+
+A test that fails under both is a problem of the suite on this machine (a
+Redis server it expects, a library newer than it knows), not of demijohn;
+the report counts those but lists only the differences. Exits 1 when a
+test passes with Flask and not with demijohn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tarfile
+import venv
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".flask-suites"
+VENV = WORK / "venv"
+PYTHON = VENV / "bin" / "python"
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One project's test suite: its pinned distribution, where its tests
+    are in the source tree, and what else they import."""
+
+    name: str
+    requirement: str
+    test_dependencies: tuple[str, ...] = ()
+    tests: str = "tests"
+
+
+SUITES = {
+    suite.name: suite
+    for suite in (
+        Suite("flask", "flask==3.1.3", ("asgiref", "greenlet", "python-dotenv")),
+        Suite("flask-login", "flask-login==0.6.3", ("semantic_version",)),
+        Suite("flask-wtf", "flask-wtf==1.3.0", ("email_validator", "flask-babel")),
+        Suite("flask-cors", "flask-cors==6.0.5"),
+        # Flask-SQLAlchemy 3.1 predates SQLAlchemy 2.1, whose dataclass
+        # checks fail most of its tests under Flask too.
+        Suite("flask-sqlalchemy", "flask-sqlalchemy==3.1.1", ("sqlalchemy<2.1",)),
+        Suite(
+            "flask-caching",
+            "flask-caching==2.5.1",
+            ("cachelib", "redis", "pytest-xprocess", "asgiref"),
+        ),
+    )
+}
+
+#: pytest 8 moved the marker Flask's tests import from
+#: ``_pytest.monkeypatch.notset`` to ``_pytest.compat.NOTSET``; this plugin
+#: puts it back where the tests look, instead of editing their files.
+NOTSET_PLUGIN = """\
+import _pytest.compat
+import _pytest.monkeypatch
+
+if not hasattr(_pytest.monkeypatch, "notset"):
+    _pytest.monkeypatch.notset = _pytest.compat.NOTSET
+"""
+
+
+@dataclass
+class Outcomes:
+    """How every test of one run ended (``passed``, ``failure``, ``error``
+    or ``skipped``) and the first line of what it reported, by test id."""
+
+    kind: dict[str, str] = field(default_factory=dict)
+    message: dict[str, str] = field(default_factory=dict)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for value in self.kind.values() if value == kind)
+
+    def describe(self, test: str) -> str:
+        kind = self.kind.get(test, "absent")
+        message = self.message.get(test)
+        return f"{kind}: {message}" if message else kind
+
+
+def read_junit(report: Path) -> Outcomes:
+    """Read the outcomes from a pytest ``--junitxml`` report."""
+    outcomes = Outcomes()
+    for case in ET.parse(report).iter("testcase"):
+        test = f"{case.get('classname')}::{case.get('name')}"
+        outcomes.kind[test] = "passed"
+        for child in case:
+            if child.tag in {"failure", "error", "skipped"}:
+                outcomes.kind[test] = child.tag
+                lines = (child.get("message") or "").splitlines()
+                if lines:
+                    outcomes.message[test] = lines[0][:160]
+                break
+    return outcomes
+
+
+def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, text=True, check=False, **kwargs)  # type: ignore[call-overload,no-any-return]
+
+
+def prepare(suites: list[Suite]) -> None:
+    """Make the environment and unpack each suite's sources (once)."""
+    WORK.mkdir(exist_ok=True)
+    if not PYTHON.exists():
+        venv.create(VENV, with_pip=True)
+    plugins = WORK / "plugins"
+    plugins.mkdir(exist_ok=True)
+    (plugins / "pytest_notset.py").write_text(NOTSET_PLUGIN)
+    requirements = ["pytest", "-e", str(ROOT)]
+    for suite in suites:
+        requirements += [suite.requirement, *suite.test_dependencies]
+    done = run([str(PYTHON), "-m", "pip", "install", "-q", *requirements])
+    if done.returncode:
+        sys.exit("could not install the suites' requirements (see above)")
+    for suite in suites:
+        if source_dir(suite) is None:
+            download(suite)
+
+
+def source_dir(suite: Suite) -> Path | None:
+    found = [
+        path
+        for path in (WORK / "src").glob("*")
+        if path.is_dir() and _is_release_of(path.name, suite.name)
+    ]
+    return found[0] if found else None
+
+
+def _is_release_of(file_name: str, project: str) -> bool:
+    """Whether ``file_name`` (``Flask_Login-0.6.3``, ``flask-0.6.3.tar.gz``)
+    names a release of ``project``, not of one whose name starts alike."""
+    normal = file_name.lower().replace("_", "-")
+    prefix = project.lower() + "-"
+    return normal.startswith(prefix) and normal[len(prefix) : len(prefix) + 1].isdigit()
+
+
+def download(suite: Suite) -> None:
+    archives = WORK / "archives"
+    done = run(
+        [
+            *(str(PYTHON), "-m", "pip", "download", "-q", "--no-deps"),
+            *("--no-binary", ":all:", "-d", str(archives), suite.requirement),
+        ]
+    )
+    if done.returncode:
+        sys.exit(f"could not download {suite.requirement} (is PyPI reachable?)")
+    archive = next(
+        path
+        for path in archives.glob("*.tar.gz")
+        if _is_release_of(path.name, suite.name)
+    )
+    with tarfile.open(archive) as tar:
+        tar.extractall(WORK / "src", filter="data")
+
+
+def run_suite(suite: Suite, *, shim: bool) -> Outcomes:
+    """Run the suite's tests from its source tree (so its own pytest
+    settings apply) and read the outcomes from the JUnit report."""
+    where = source_dir(suite)
+    assert where is not None
+    report = WORK / f"{suite.name}-{'demijohn' if shim else 'flask'}.xml"
+    command = [
+        *(str(PYTHON), "-m", "pytest", "-q", "-p", "no:cacheprovider"),
+        *("-p", "pytest_notset", f"--junitxml={report}"),
+    ]
+    if shim:
+        command += ["-p", "demijohn.compat.flask_shim"]
+    report.unlink(missing_ok=True)
+    # The shim is opted into by the command line only, and the virtual
+    # environment's commands come first (CLI tests run "flask").
+    env = {k: v for k, v in os.environ.items() if k != "DEMIJOHN_FLASK_SHIM"}
+    env["PYTHONPATH"] = str(WORK / "plugins")
+    env["PATH"] = f"{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    done = run([*command, suite.tests], cwd=where, env=env, capture_output=True)
+    if not report.exists():
+        sys.exit(f"{suite.name}: pytest did not run\n{done.stdout}{done.stderr}")
+    return read_junit(report)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("suites", nargs="*", metavar="SUITE", help=", ".join(SUITES))
+    names = parser.parse_args().suites or list(SUITES)
+    unknown = [name for name in names if name not in SUITES]
+    if unknown:
+        parser.error(
+            f"unknown suite(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}"
+        )
+    suites = [SUITES[name] for name in names]
+    prepare(suites)
+    rows = []
+    regressions = 0
+    differences: list[str] = []
+    for suite in suites:
+        flask = run_suite(suite, shim=False)
+        demijohn = run_suite(suite, shim=True)
+        differ = sorted(
+            test
+            for test in flask.kind.keys() | demijohn.kind.keys()
+            if flask.kind.get(test) != demijohn.kind.get(test)
+        )
+        for test in differ:
+            if flask.kind.get(test) == "passed":
+                regressions += 1
+            differences.append(
+                f"- {suite.name} {test}\n  Flask: {flask.describe(test)}"
+                f"\n  demijohn: {demijohn.describe(test)}"
+            )
+        rows.append(
+            f"| {suite.name} | {len(flask.kind)} | {flask.count('passed')}"
+            f" | {demijohn.count('passed')} | {len(differ)} |"
+        )
+    print("| suite | tests | pass with Flask | pass with demijohn | differ |")
+    print("|---|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    if differences:
+        print("\nTests whose outcome differs:\n")
+        print("\n".join(differences))
+    return 1 if regressions else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
