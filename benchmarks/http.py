@@ -308,6 +308,21 @@ def measure(pairings: Sequence[Pairing], settings: Settings) -> list[Running]:
     return servers
 
 
+def share_range(results: Sequence[WrkResult], raw: Sequence[WrkResult]) -> str:
+    """The lowest and highest share of the raw app's req/s over the rounds,
+    each round's result against the raw app's in the same round (they ran
+    within seconds of each other): how far one round's share can stray
+    from the median's. "—" without a raw app's rounds to pair with."""
+    shares = [
+        result.requests_per_second / raw_result.requests_per_second
+        for result, raw_result in zip(results, raw, strict=False)
+        if raw_result.requests_per_second > 0
+    ]
+    if not shares:
+        return "—"
+    return f"{min(shares):.0%}–{max(shares):.0%}"
+
+
 def render(servers: Sequence[Running], settings: Settings) -> str:
     """The markdown report: throughput, latency, shares of raw, targets."""
     raw_rate = {
@@ -315,11 +330,16 @@ def render(servers: Sequence[Running], settings: Settings) -> str:
         for running in servers
         if running.pairing.role == "raw" and running.results
     }
+    raw_rounds = {
+        running.pairing.server.key: running.results
+        for running in servers
+        if running.pairing.role == "raw"
+    }
     rows, targets = [], []
     for running in servers:
         server = running.pairing.server
         if running.failure is not None or not running.results:
-            rows.append([server.label, running.pairing.label, "FAIL", "", "", ""])
+            rows.append([server.label, running.pairing.label, "FAIL", "", "", "", ""])
             if running.pairing.role == "demijohn":
                 targets.append([server.label, "FAIL"])
             continue
@@ -334,13 +354,14 @@ def render(servers: Sequence[Running], settings: Settings) -> str:
                 f"{running.median('p99_ms'):.2f}",
                 str(errors),
                 "—" if share is None else f"{share:.0%}",
+                share_range(running.results, raw_rounds.get(server.key, [])),
             ]
         )
         if running.pairing.role == "demijohn" and share is not None:
             targets.append(
                 [server.label, verdict(f"{share:.0%}", share >= TARGET_SHARE)]
             )
-    columns = ["server", "app", "req/s", "p99 ms", "errors", "÷ raw"]
+    columns = ["server", "app", "req/s", "p99 ms", "errors", "÷ raw", "per round"]
     failures = [
         f"- {running.pairing.label} on {running.pairing.server.label}:"
         f" {running.failure}"
@@ -363,7 +384,10 @@ def render(servers: Sequence[Running], settings: Settings) -> str:
         f"Method: `wrk --threads 1 --connections {settings.connections}"
         f" --latency` on GET /plaintext, {settings.rounds} round(s) of"
         f" {settings.seconds:g} s per app ({warmup}), apps interleaved; median"
-        " req/s and median p99 over the rounds. Every server is started up"
+        " req/s and median p99 over the rounds; `÷ raw` divides the medians,"
+        " `per round` gives the lowest and highest share over the rounds,"
+        " each against the raw app's result in the same round, which shows"
+        " how much one round can stray. Every server is started up"
         " front and idles while another is driven; each has one worker"
         " process, so wrk and the server under test have a core each."
         " `errors` counts socket errors and non-2xx answers over all rounds."
@@ -396,7 +420,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="1 round of 1 s, no warm-up"
     )
-    parser.add_argument("--rounds", type=int, help="rounds per app (3)")
+    parser.add_argument("--rounds", type=int, help="rounds per app (5)")
     parser.add_argument("--seconds", type=float, help="length of a wrk run (4)")
     parser.add_argument("--connections", type=int, default=32, help="(32)")
     parser.add_argument(
@@ -412,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(WRK_HINT, file=sys.stderr)
         return 2
     settings = Settings(
-        rounds=args.rounds or (1 if args.quick else 3),
+        rounds=args.rounds or (1 if args.quick else 5),
         seconds=args.seconds or (1 if args.quick else 4),
         warmup=0 if args.quick else 1,
         connections=args.connections,
