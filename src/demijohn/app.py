@@ -774,7 +774,8 @@ class Demijohn(Lifespan, ProtocolDispatch):
                     () if environ["REQUEST_METHOD"] == "HEAD" else [response.body]
                 )
             else:
-                app_iter = t.cast(Response, response)(environ, start_response)
+                response_object: Response = response  # type: ignore[assignment]
+                app_iter = response_object(environ, start_response)
             if ctx._streams_open:
                 # The server closes the iterable when it is done with the
                 # response; streams the view made but did not send end then.

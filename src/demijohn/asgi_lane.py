@@ -249,7 +249,8 @@ def _sent_method(source: ScopeEnviron) -> str:
     """The request method the response is sent for: the environ's, where
     something built the environ (a hook may have changed it, as under
     WSGI), else the scope's."""
-    return t.cast(str, (source.environ or source.known)["REQUEST_METHOD"])
+    method: str = (source.environ or source.known)["REQUEST_METHOD"]
+    return method
 
 
 async def _hooks_then_view(

@@ -138,10 +138,10 @@ class AppContext:
         <demijohn.Demijohn.app_ctx_globals_class>`) the first time it is
         read, as most requests never use it; assigning replaces it.
         """
-        namespace = self.__dict__.get("_g")
+        namespace: _AppCtxGlobals | None = self.__dict__.get("_g")
         if namespace is None:
             namespace = self.__dict__["_g"] = self.app.app_ctx_globals_class()
-        return t.cast(_AppCtxGlobals, namespace)
+        return namespace
 
     @g.setter
     def g(self, namespace: _AppCtxGlobals) -> None:

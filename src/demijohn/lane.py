@@ -282,9 +282,9 @@ def view_args_after_hooks(request: t.Any, rule: t.Any) -> dict[str, t.Any] | Non
     :meth:`~demijohn.Demijohn.dispatch_request` would call (another
     ``rule`` than the one matched, a routing exception, no arguments): the
     dispatch step must then decide."""
-    args = request.view_args
+    args: dict[str, t.Any] | None = request.view_args
     if request.url_rule is rule and request.routing_exception is None:
-        return t.cast("dict[str, t.Any] | None", args)
+        return args
     return None
 
 

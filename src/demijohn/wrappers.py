@@ -520,7 +520,8 @@ class Request(RequestBase):
             return self._read_declared(environ["wsgi.input"], length, limit)
         if limit is None:
             # The server ends the stream, and Werkzeug reads it unguarded.
-            return t.cast(bytes, environ["wsgi.input"].read())
+            body: bytes = environ["wsgi.input"].read()
+            return body
         if limit == 0:
             return None  # a zero cap refuses even an empty read: let it
         return self._read_capped(environ["wsgi.input"], limit)
@@ -660,8 +661,8 @@ class Request(RequestBase):
             # PERF: Werkzeug parses every parameter of the header to answer
             # this; its value part is what precedes the first ";", with
             # spaces and tabs stripped.
-            value = self.environ.get("CONTENT_TYPE") or ""
-            return t.cast(str, value).partition(";")[0].strip(" \t").lower()
+            value: str = self.environ.get("CONTENT_TYPE") or ""
+            return value.partition(";")[0].strip(" \t").lower()
         return super().mimetype
 
     def _get_file_stream(
@@ -930,7 +931,7 @@ class Response(ResponseBase):
         :attr:`default_mimetype`), ``Content-Length``, status 200 and the
         encoded body.
         """
-        data = body.encode() if type(body) is str else body
+        data: bytes = body.encode() if type(body) is str else body  # type: ignore[assignment]
         response = cls.__new__(cls)
         # Headers() with no defaults, without its constructor's call.
         headers = Headers.__new__(Headers)
@@ -948,7 +949,7 @@ class Response(ResponseBase):
         response._status_code = 200
         response.direct_passthrough = False
         response._on_close = []
-        response.response = [t.cast(bytes, data)]
+        response.response = [data]
         return response
 
     def __call__(
@@ -969,7 +970,8 @@ class Response(ResponseBase):
         start_response(self.status, headers)
         if environ["REQUEST_METHOD"] == "HEAD":
             return ()
-        return t.cast("list[bytes]", self.response)
+        body: list[bytes] = self.response  # type: ignore[assignment]
+        return body
 
     def _plain_wsgi_headers(self) -> list[tuple[str, str]] | None:
         body = self.response
