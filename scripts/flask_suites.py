@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Run Flask's own test suite, and those of popular Flask extensions, once
-against the real Flask and once against demijohn through its Flask shim,
-and list every test whose outcome differs.
+"""Run Flask's own test suite, and those of popular Flask extensions,
+against the real Flask and against demijohn through its Flask shim (with
+the WSGI and with the ASGI test client), and list every test whose outcome
+differs.
 
     scripts/flask_suites.py                 # every suite
     scripts/flask_suites.py flask-login     # the named ones
@@ -11,11 +12,13 @@ needs network access; it is a maintainer's tool, not part of CI. Everything
 it makes lives in ``.flask-suites/`` at the repository root (git-ignored):
 a virtual environment with demijohn (editable), the pinned Flask and
 extensions and their test dependencies, the unpacked sources and each run's
-JUnit report. Both runs of a suite use the same environment and the same
-files; the only difference is ``-p demijohn.compat.flask_shim``, which
-makes ``import flask`` give demijohn.
+JUnit report. Every run of a suite uses the same environment and the same
+files; they differ only in pytest plugins (see ``RUNS``):
+``-p demijohn.compat.flask_shim`` makes ``import flask`` give demijohn,
+and a third run also makes ``app.test_client()`` demijohn's ASGI test
+client, so the same tests go through the application's ASGI interface.
 
-A test that fails under both is a problem of the suite on this machine (a
+A test that fails under all runs is a problem of the suite on this machine (a
 Redis server it expects, a library newer than it knows), not of demijohn;
 the report counts those but lists only the differences. Exits 1 when a
 test passes with Flask and not with demijohn.
@@ -79,6 +82,23 @@ if not hasattr(_pytest.monkeypatch, "notset"):
     _pytest.monkeypatch.notset = _pytest.compat.NOTSET
 """
 
+#: Makes every ``app.test_client()`` demijohn's ASGI test client, so the
+#: same tests drive the application through its ASGI interface.
+ASGI_CLIENT_PLUGIN = """\
+import demijohn
+from demijohn.testing import ASGIClient
+
+demijohn.Demijohn.test_client_class = ASGIClient
+"""
+
+#: The runs of every suite: the pytest plugins each adds, by name. The
+#: first is the reference the others are compared with.
+RUNS = {
+    "Flask": (),
+    "demijohn": ("demijohn.compat.flask_shim",),
+    "demijohn, ASGI client": ("demijohn.compat.flask_shim", "pytest_asgi_client"),
+}
+
 
 @dataclass
 class Outcomes:
@@ -125,6 +145,7 @@ def prepare(suites: list[Suite]) -> None:
     plugins = WORK / "plugins"
     plugins.mkdir(exist_ok=True)
     (plugins / "pytest_notset.py").write_text(NOTSET_PLUGIN)
+    (plugins / "pytest_asgi_client.py").write_text(ASGI_CLIENT_PLUGIN)
     requirements = ["pytest", "-e", str(ROOT)]
     for suite in suites:
         requirements += [suite.requirement, *suite.test_dependencies]
@@ -172,18 +193,20 @@ def download(suite: Suite) -> None:
         tar.extractall(WORK / "src", filter="data")
 
 
-def run_suite(suite: Suite, *, shim: bool) -> Outcomes:
+def run_suite(suite: Suite, run_name: str) -> Outcomes:
     """Run the suite's tests from its source tree (so its own pytest
-    settings apply) and read the outcomes from the JUnit report."""
+    settings apply) with the plugins of ``run_name`` (see :data:`RUNS`),
+    and read the outcomes from the JUnit report."""
     where = source_dir(suite)
     assert where is not None
-    report = WORK / f"{suite.name}-{'demijohn' if shim else 'flask'}.xml"
+    slug = run_name.replace(",", "").replace(" ", "-").lower()
+    report = WORK / f"{suite.name}--{slug}.xml"
     command = [
         *(str(PYTHON), "-m", "pytest", "-q", "-p", "no:cacheprovider"),
         *("-p", "pytest_notset", f"--junitxml={report}"),
     ]
-    if shim:
-        command += ["-p", "demijohn.compat.flask_shim"]
+    for plugin in RUNS[run_name]:
+        command += ["-p", plugin]
     report.unlink(missing_ok=True)
     # The shim is opted into by the command line only, and the virtual
     # environment's commands come first (CLI tests run "flask").
@@ -210,27 +233,30 @@ def main() -> int:
     rows = []
     regressions = 0
     differences: list[str] = []
+    reference, *others = RUNS
     for suite in suites:
-        flask = run_suite(suite, shim=False)
-        demijohn = run_suite(suite, shim=True)
-        differ = sorted(
-            test
-            for test in flask.kind.keys() | demijohn.kind.keys()
-            if flask.kind.get(test) != demijohn.kind.get(test)
-        )
-        for test in differ:
-            if flask.kind.get(test) == "passed":
-                regressions += 1
-            differences.append(
-                f"- {suite.name} {test}\n  Flask: {flask.describe(test)}"
-                f"\n  demijohn: {demijohn.describe(test)}"
-            )
+        outcomes = {run_name: run_suite(suite, run_name) for run_name in RUNS}
+        expected = outcomes[reference]
+        differ: set[str] = set()
+        for run_name in others:
+            got = outcomes[run_name]
+            for test in sorted(expected.kind.keys() | got.kind.keys()):
+                if expected.kind.get(test) == got.kind.get(test):
+                    continue
+                differ.add(test)
+                if expected.kind.get(test) == "passed":
+                    regressions += 1
+                differences.append(
+                    f"- {suite.name} {test}\n  {reference}: {expected.describe(test)}"
+                    f"\n  {run_name}: {got.describe(test)}"
+                )
+        passed = " | ".join(str(outcomes[name].count("passed")) for name in RUNS)
         rows.append(
-            f"| {suite.name} | {len(flask.kind)} | {flask.count('passed')}"
-            f" | {demijohn.count('passed')} | {len(differ)} |"
+            f"| {suite.name} | {len(expected.kind)} | {passed} | {len(differ)} |"
         )
-    print("| suite | tests | pass with Flask | pass with demijohn | differ |")
-    print("|---|---:|---:|---:|---:|")
+    passes = " | ".join(f"pass with {name}" for name in RUNS)
+    print(f"| suite | tests | {passes} | differ |")
+    print("|---|---:|" + "---:|" * len(RUNS) + "---:|")
     print("\n".join(rows))
     if differences:
         print("\nTests whose outcome differs:\n")

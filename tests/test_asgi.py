@@ -17,6 +17,7 @@ import typing as t
 
 import pytest
 from asgi_scopes import http_scope
+from test_test_client import finished_within
 from werkzeug.test import EnvironBuilder
 
 from demijohn import (
@@ -633,6 +634,31 @@ def test_websocket_echo_with_args_query_and_session(
         with pytest.raises(WebsocketDisconnected) as closed:
             ws.receive()
         assert closed.value.code == 1000
+
+
+def test_an_interrupt_from_a_websocket_handler_reaches_the_test(
+    app: Demijohn, ws_client: ASGIClient
+) -> None:
+    @app.websocket("/ws")
+    async def handler() -> None:
+        await websocket.accept()
+        await websocket.receive()
+        raise KeyboardInterrupt
+
+    @app.route("/")
+    def index() -> str:
+        return "still serving"
+
+    def converse() -> None:
+        with ws_client.websocket("/ws") as ws:
+            ws.send("stop")
+            with pytest.raises(KeyboardInterrupt):
+                ws.receive()
+
+    finished_within(10, converse)
+    # The client's event loop still runs.
+    reply = finished_within(10, lambda: ws_client.get("/"))
+    assert reply.data == b"still serving"
 
 
 def test_websocket_subprotocol_and_headers(

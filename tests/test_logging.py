@@ -218,6 +218,26 @@ def test_default_handler_writes_to_request_errors_stream(
     assert capsys.readouterr().err == ""
 
 
+def test_the_test_clients_errors_stream_receives_the_log(
+    name: str, make_client: MakeClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # errors_stream= sets the request's wsgi.errors, under ASGI too.
+    isolate(name)
+    application = make_app(name)
+    application.testing = False
+
+    @application.route("/")
+    def index() -> str:
+        raise LookupError("lost")
+
+    errors = io.StringIO()
+    reply = make_client(application).get("/", errors_stream=errors)
+    assert reply.status_code == 500
+    assert "Exception on / [GET]" in errors.getvalue()
+    assert "LookupError: lost" in errors.getvalue()
+    assert capsys.readouterr().err == ""
+
+
 # -- unhandled exceptions ----------------------------------------------------
 
 

@@ -3,6 +3,7 @@ data, preserved contexts and session transactions."""
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from datetime import datetime, timezone
 
@@ -460,3 +461,45 @@ def test_test_request_context_matches_the_url(app: Demijohn) -> None:
     with app.test_request_context("/u/3"):
         assert request.endpoint == "user"
         assert request.view_args == {"uid": 3}
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_from_a_view_reaches_the_test_and_the_client_goes_on(
+    app: Demijohn, client: DemijohnClient, interrupt: type[BaseException]
+) -> None:
+    # Not handled as an error: it leaves the request, as in Flask. Under
+    # ASGI asyncio raises it out of the event loop the client runs on,
+    # which must not leave this test, or the next, waiting forever.
+    app.testing = False
+
+    @app.route("/stop")
+    def stop() -> str:
+        raise interrupt()
+
+    @app.route("/")
+    def index() -> str:
+        return "still serving"
+
+    with pytest.raises(interrupt):
+        finished_within(10, lambda: client.get("/stop"))
+    assert finished_within(10, lambda: client.get("/")).data == b"still serving"
+
+
+def finished_within(seconds: float, call: t.Callable[[], t.Any]) -> t.Any:
+    """``call()``, made on another thread so that a test client that would
+    wait forever fails the test instead of hanging the suite."""
+    outcome: dict[str, t.Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as e:
+            outcome["error"] = e
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"the request did not finish in {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

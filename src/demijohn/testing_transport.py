@@ -32,7 +32,9 @@ if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
 ASGIApp = t.Callable[..., t.Awaitable[None]]
 
 # Standard CGI and WSGI keys that the scope carries itself; every other
-# non-header key is handed through to the application's environ.
+# non-header key is handed through to the application's environ, and so is
+# ``wsgi.errors`` (a test's ``errors_stream``), the one ``wsgi.`` key a
+# test chooses and the edge would otherwise set to ``sys.stderr``.
 _SCOPE_KEYS = {
     "REQUEST_METHOD",
     "SCRIPT_NAME",
@@ -51,26 +53,60 @@ _SCOPE_KEYS = {
 
 _loop_lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
+_loop_thread: threading.Thread | None = None
 
 
 def background_loop() -> asyncio.AbstractEventLoop:
     """The event loop test requests run on, started on first use in a
-    daemon thread and shared by all ASGI test clients."""
-    global _loop
+    daemon thread and shared by all ASGI test clients; started again if
+    its thread ended (a ``KeyboardInterrupt`` or ``SystemExit`` let out of
+    a task stops the loop that runs it)."""
+    global _loop, _loop_thread
     with _loop_lock:
-        if _loop is None or _loop.is_closed():
+        if (
+            _loop is None
+            or _loop.is_closed()
+            or _loop_thread is None
+            or not _loop_thread.is_alive()
+        ):
             loop = asyncio.new_event_loop()
             thread = threading.Thread(
                 target=loop.run_forever, name="demijohn-asgi-test-loop", daemon=True
             )
             thread.start()
-            _loop = loop
+            _loop, _loop_thread = loop, thread
         return _loop
 
 
+#: What asyncio lets out of the event loop instead of into the awaiting
+#: future, stopping the loop.
+_INTERRUPTS = (KeyboardInterrupt, SystemExit)
+
+
+async def _interrupt_returned(
+    coro: t.Coroutine[t.Any, t.Any, t.Any],
+) -> tuple[t.Any, BaseException | None]:
+    """Await ``coro``; return ``(result, None)``, or ``(None, error)`` for
+    a ``KeyboardInterrupt`` or ``SystemExit`` it raised, which asyncio
+    would otherwise raise out of the shared loop, leaving the waiting test
+    blocked forever."""
+    try:
+        return await coro, None
+    except _INTERRUPTS as e:
+        return None, e
+
+
 def run_on_background_loop(coro: t.Coroutine[t.Any, t.Any, t.Any]) -> t.Any:
-    """Run ``coro`` on :func:`background_loop` and wait for its result."""
-    return asyncio.run_coroutine_threadsafe(coro, background_loop()).result()
+    """Run ``coro`` on :func:`background_loop` and wait for its result.
+    Whatever it raises is raised here, ``KeyboardInterrupt`` and
+    ``SystemExit`` included, as a WSGI test client raises them."""
+    future = asyncio.run_coroutine_threadsafe(
+        _interrupt_returned(coro), background_loop()
+    )
+    result, interrupt = future.result()
+    if interrupt is not None:
+        raise interrupt
+    return result
 
 
 def scope_from_environ(environ: WSGIEnvironment, scope_type: str = "http") -> Scope:
@@ -88,7 +124,9 @@ def scope_from_environ(environ: WSGIEnvironment, scope_type: str = "http") -> Sc
             if value:
                 name = key.replace("_", "-").lower()
                 headers.append((name.encode("latin-1"), str(value).encode("latin-1")))
-        elif key not in _SCOPE_KEYS and not key.startswith(("wsgi.", "asgi.")):
+        elif key == "wsgi.errors" or (
+            key not in _SCOPE_KEYS and not key.startswith(("wsgi.", "asgi."))
+        ):
             extra[key] = value
     scheme = environ.get("wsgi.url_scheme", "http")
     if scope_type == "websocket":
@@ -314,7 +352,10 @@ class WebsocketSession:
             await self.app(self.scope, receive, send)
         except BaseException as e:  # surfaced to the test by _next_from_app
             self._from_app.put({"type": "demijohn.test.error", "error": e})
-            raise
+            # Raised again, except what would stop the shared loop (see
+            # _interrupt_returned): the test gets that one alone.
+            if not isinstance(e, _INTERRUPTS):
+                raise
         finally:
             self._from_app.put({"type": "demijohn.test.finished"})
 
