@@ -44,19 +44,29 @@ PYTHON = VENV / "bin" / "python"
 
 @dataclass(frozen=True)
 class Suite:
-    """One project's test suite: its pinned distribution, where its tests
-    are in the source tree, and what else they import."""
+    """One test suite: the pinned distribution whose source tree holds it,
+    the directory in that tree it runs from, where its tests are from
+    there, and what else they import."""
 
     name: str
     requirement: str
     test_dependencies: tuple[str, ...] = ()
     tests: str = "tests"
+    directory: str = "."
+
+    @property
+    def project(self) -> str:
+        """The distribution's name, as in :attr:`requirement`."""
+        return self.requirement.partition("==")[0]
 
 
 SUITES = {
     suite.name: suite
     for suite in (
         Suite("flask", "flask==3.1.3", ("asgiref", "greenlet", "python-dotenv")),
+        # The example applications in Flask's repository, with their tests.
+        Suite("flask-tutorial", "flask==3.1.3", directory="examples/tutorial"),
+        Suite("flask-javascript", "flask==3.1.3", directory="examples/javascript"),
         Suite("flask-login", "flask-login==0.6.3", ("semantic_version",)),
         Suite("flask-wtf", "flask-wtf==1.3.0", ("email_validator", "flask-babel")),
         Suite("flask-cors", "flask-cors==6.0.5"),
@@ -161,7 +171,7 @@ def source_dir(suite: Suite) -> Path | None:
     found = [
         path
         for path in (WORK / "src").glob("*")
-        if path.is_dir() and _is_release_of(path.name, suite.name)
+        if path.is_dir() and _is_release_of(path.name, suite.project)
     ]
     return found[0] if found else None
 
@@ -187,7 +197,7 @@ def download(suite: Suite) -> None:
     archive = next(
         path
         for path in archives.glob("*.tar.gz")
-        if _is_release_of(path.name, suite.name)
+        if _is_release_of(path.name, suite.project)
     )
     with tarfile.open(archive) as tar:
         tar.extractall(WORK / "src", filter="data")
@@ -197,8 +207,9 @@ def run_suite(suite: Suite, run_name: str) -> Outcomes:
     """Run the suite's tests from its source tree (so its own pytest
     settings apply) with the plugins of ``run_name`` (see :data:`RUNS`),
     and read the outcomes from the JUnit report."""
-    where = source_dir(suite)
-    assert where is not None
+    source = source_dir(suite)
+    assert source is not None
+    where = source / suite.directory
     slug = run_name.replace(",", "").replace(" ", "-").lower()
     report = WORK / f"{suite.name}--{slug}.xml"
     command = [
@@ -211,7 +222,8 @@ def run_suite(suite: Suite, run_name: str) -> Outcomes:
     # The shim is opted into by the command line only, and the virtual
     # environment's commands come first (CLI tests run "flask").
     env = {k: v for k, v in os.environ.items() if k != "DEMIJOHN_FLASK_SHIM"}
-    env["PYTHONPATH"] = str(WORK / "plugins")
+    # The example applications import their package from where they run.
+    env["PYTHONPATH"] = f"{WORK / 'plugins'}{os.pathsep}{where}"
     env["PATH"] = f"{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     done = run([*command, suite.tests], cwd=where, env=env, capture_output=True)
     if not report.exists():
