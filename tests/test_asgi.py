@@ -661,6 +661,40 @@ def test_an_interrupt_from_a_websocket_handler_reaches_the_test(
     assert reply.data == b"still serving"
 
 
+def test_the_client_refuses_a_request_from_its_own_event_loop(
+    app: Demijohn, ws_client: ASGIClient
+) -> None:
+    # An async view runs on the loop the client waits on: a nested request
+    # from there would wait for itself. A sync view runs on a worker
+    # thread, where a nested request works.
+    @app.route("/inner")
+    def inner() -> str:
+        return "inner"
+
+    @app.route("/nested-async")
+    async def nested_async() -> str:
+        return ws_client.get("/inner").text
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        await websocket.accept()
+
+    @app.route("/nested-ws")
+    async def nested_ws() -> str:
+        with ws_client.websocket("/ws"):
+            return "connected"
+
+    @app.route("/nested-sync")
+    def nested_sync() -> str:
+        return "outer+" + ws_client.get("/inner").text
+
+    for path in ("/nested-async", "/nested-ws"):
+        with pytest.raises(RuntimeError, match="would wait for itself forever"):
+            finished_within(10, lambda path=path: ws_client.get(path))
+    reply = finished_within(10, lambda: ws_client.get("/nested-sync"))
+    assert reply.text == "outer+inner"
+
+
 def test_websocket_subprotocol_and_headers(
     app: Demijohn, ws_client: ASGIClient
 ) -> None:

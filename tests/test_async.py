@@ -11,11 +11,13 @@ import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from test_test_client import finished_within
 
 from demijohn import (
     Demijohn,
     Response,
     copy_current_request_context,
+    current_app,
     g,
     render_template_string,
     request,
@@ -185,6 +187,53 @@ def test_async_signal_receiver(app: Demijohn, client: DemijohnClient) -> None:
 
 
 # -- ensure_sync and async_to_sync -------------------------------------------------
+
+
+def test_a_sync_view_calling_async_code_that_calls_sync_code(
+    app: Demijohn, client: DemijohnClient, protocol: str
+) -> None:
+    # Under ASGI the view runs on its request's worker thread and the async
+    # helper on the server's loop; the helper's run_sync call is pinned to
+    # that same thread, which is waiting for the helper. It must run there
+    # (thread-bound state stays on its thread) rather than wait forever:
+    # two levels deep, with an error passed back as raised.
+    threads: list[int] = []
+
+    def note_thread(value: str) -> str:
+        threads.append(threading.get_ident())
+        if value == "fail":
+            raise LookupError("raised by the innermost sync call")
+        return value
+
+    async def helper(value: str, depth: int) -> str:
+        if depth:
+            # Sync code again, which calls async code again.
+            return t.cast(
+                str,
+                await current_app.run_sync(
+                    lambda: "<" + app.ensure_sync(helper)(value, depth - 1) + ">"
+                ),
+            )
+        try:
+            return t.cast(str, await current_app.run_sync(note_thread, value))
+        except LookupError as e:
+            return f"caught: {e}"
+
+    @app.route("/<value>/<int:depth>")
+    def view(value: str, depth: int) -> str:
+        threads.append(threading.get_ident())
+        return t.cast(str, app.ensure_sync(helper)(value, depth))
+
+    for path, expected in [
+        ("/ok/0", "ok"),
+        ("/ok/2", "<<ok>>"),
+        ("/fail/1", "<caught: raised by the innermost sync call>"),
+    ]:
+        threads.clear()
+        assert finished_within(10, lambda path=path: client.get(path)).text == expected
+        if protocol == "asgi":
+            # The request's pinned worker ran every sync call.
+            assert len(set(threads)) == 1, threads
 
 
 def test_ensure_sync_leaves_plain_functions_alone(app: Demijohn) -> None:

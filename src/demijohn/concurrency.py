@@ -137,10 +137,9 @@ def run_coroutine(awaitable: t.Awaitable[T]) -> T:
     except RuntimeError:
         server_loop = _cv_server_loop.get()
         if server_loop is not None and server_loop.is_running():
-            future = asyncio.run_coroutine_threadsafe(
+            return wait_for_coroutine(
                 t.cast(t.Coroutine[t.Any, t.Any, T], awaitable), server_loop
             )
-            return future.result()
         greenlet_pool = _gevent_thread_pool()
         if greenlet_pool is not None:
             context = contextvars.copy_context()
@@ -151,6 +150,93 @@ def run_coroutine(awaitable: t.Awaitable[T]) -> T:
     context = contextvars.copy_context()
     future = _pool().submit(context.run, _run_on_this_thread, awaitable)
     return future.result()
+
+
+def wait_for_coroutine(
+    coro: t.Coroutine[t.Any, t.Any, T], loop: asyncio.AbstractEventLoop
+) -> T:
+    """Run ``coro`` on ``loop`` (running in another thread) and block until
+    it is done; return its result or raise its exception.
+
+    On a request's pinned worker thread (see :class:`RequestWorker`), the
+    wait also runs the sync calls the request makes meanwhile: the
+    coroutine may call :meth:`Demijohn.run_sync
+    <demijohn.Demijohn.run_sync>`, whose call is pinned to this very
+    thread, which would otherwise never get to it while it waits (a sync
+    view calling an async helper that calls back into sync code). They run
+    here, in order, so the request's thread-bound state (an SQLite
+    connection on ``g``) stays on its thread, as under WSGI.
+    """
+    pin: RequestWorker | None = getattr(_thread_state, "pin", None)
+    if pin is None or pin.released:
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+    inbox: queue.SimpleQueue[_PinnedCall | None] = queue.SimpleQueue()
+    outer = pin.inbox
+    pin.inbox = inbox
+
+    def finished(_: t.Any) -> None:
+        # On the loop thread, where run_in_worker reads pin.inbox: calls
+        # made after this go to the thread's executor again, which runs
+        # them once the call that is waiting here returns.
+        pin.inbox = outer
+        inbox.put(None)
+
+    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    future.add_done_callback(finished)
+    while (call := inbox.get()) is not None:
+        call.run(pin)
+    return future.result()
+
+
+class _PinnedCall:
+    """A sync call for a pinned worker thread that is waiting in
+    :func:`wait_for_coroutine`, with the loop-side future of its result."""
+
+    __slots__ = ("context", "func", "args", "loop", "future")
+
+    def __init__(
+        self,
+        context: contextvars.Context,
+        func: t.Callable[..., t.Any],
+        args: tuple[t.Any, ...],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.context = context
+        self.func = func
+        self.args = args
+        self.loop = loop
+        self.future: asyncio.Future[t.Any] = loop.create_future()
+
+    def run(self, pin: RequestWorker) -> None:
+        """Make the call on this thread and hand its outcome to the loop."""
+        try:
+            result = self.context.run(_call_pinned, pin, self.func, *self.args)
+        except BaseException as e:
+            self.loop.call_soon_threadsafe(_settle, self.future, None, e)
+        else:
+            self.loop.call_soon_threadsafe(_settle, self.future, result, None)
+
+
+def _settle(
+    future: asyncio.Future[t.Any], result: t.Any, error: BaseException | None
+) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+def _call_pinned(pin: RequestWorker, func: t.Callable[..., T], *args: t.Any) -> T:
+    """``func(*args)`` on ``pin``'s thread, marking the thread as that
+    worker's meanwhile, for :func:`wait_for_coroutine`."""
+    outer = getattr(_thread_state, "pin", None)
+    _thread_state.pin = pin
+    try:
+        return func(*args)
+    finally:
+        _thread_state.pin = outer
 
 
 def async_to_sync(
@@ -213,7 +299,7 @@ class RequestWorker:
     that is when the request ends.
     """
 
-    __slots__ = ("executor", "threads", "released")
+    __slots__ = ("executor", "threads", "released", "inbox")
 
     def __init__(self) -> None:
         #: The pinned thread, once one was needed.
@@ -222,6 +308,9 @@ class RequestWorker:
         self.threads: WorkerThreads | None = None
         #: Set by :meth:`release`; later calls borrow a thread of their own.
         self.released = False
+        #: While the pinned thread waits in :func:`wait_for_coroutine`, where
+        #: calls pinned to it go instead of to its executor.
+        self.inbox: queue.SimpleQueue[_PinnedCall | None] | None = None
 
     def release(self) -> None:
         """Give the pinned thread, if one was taken, back to its pool."""
@@ -265,10 +354,17 @@ async def run_in_worker(
     # task costs a tenth of a minimal async request.
     context.run(_cv_server_loop.set, loop)
     if pin is not None and not pin.released:
+        if pin.inbox is not None:
+            # The pinned thread waits for the coroutine making this call.
+            call = _PinnedCall(context, func, args, loop)
+            pin.inbox.put(call)
+            return t.cast(T, await call.future)
         if pin.executor is None:
             pin.executor = await threads.acquire()
             pin.threads = threads
-        return await loop.run_in_executor(pin.executor, context.run, func, *args)
+        return await loop.run_in_executor(
+            pin.executor, context.run, _call_pinned, pin, func, *args
+        )
     executor = await threads.acquire()
     try:
         return await loop.run_in_executor(executor, context.run, func, *args)

@@ -22,6 +22,8 @@ from http import HTTPStatus
 
 from werkzeug.datastructures import Headers
 
+from .concurrency import wait_for_coroutine
+
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import WSGIEnvironment
 
@@ -96,14 +98,31 @@ async def _interrupt_returned(
         return None, e
 
 
+def _refuse_on_loop_thread() -> t.NoReturn:
+    raise RuntimeError(
+        "The ASGI test client was called from code running on its own"
+        " event loop (an async view or hook of a request it is serving),"
+        " which would wait for itself forever. Make that view or hook a"
+        " plain 'def' function (it then runs on a worker thread), or use"
+        " the WSGI test client (app.test_client()) for nested requests."
+    )
+
+
 def run_on_background_loop(coro: t.Coroutine[t.Any, t.Any, t.Any]) -> t.Any:
     """Run ``coro`` on :func:`background_loop` and wait for its result.
     Whatever it raises is raised here, ``KeyboardInterrupt`` and
-    ``SystemExit`` included, as a WSGI test client raises them."""
-    future = asyncio.run_coroutine_threadsafe(
-        _interrupt_returned(coro), background_loop()
-    )
-    result, interrupt = future.result()
+    ``SystemExit`` included, as a WSGI test client raises them.
+
+    :raises RuntimeError: when called on the loop's own thread (from an
+        ``async def`` view or hook of a request the client is serving),
+        which would wait for itself forever.
+    """
+    if threading.current_thread() is _loop_thread:
+        coro.close()
+        _refuse_on_loop_thread()
+    # A request made from a sync view of another request (on its pinned
+    # worker thread) has that thread run its own sync calls meanwhile.
+    result, interrupt = wait_for_coroutine(_interrupt_returned(coro), background_loop())
     if interrupt is not None:
         raise interrupt
     return result
@@ -306,6 +325,8 @@ class WebsocketSession:
         self.closed = False
 
     def __enter__(self) -> WebsocketSession:
+        if threading.current_thread() is _loop_thread:
+            _refuse_on_loop_thread()
         loop = background_loop()
 
         async def start() -> None:
