@@ -503,3 +503,16 @@ def finished_within(seconds: float, call: t.Callable[[], t.Any]) -> t.Any:
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+def test_responses_come_back_as_a_wsgi_test_client_gives_them(
+    app: Demijohn, client: DemijohnClient
+) -> None:
+    # Werkzeug's client hands back the app's iterable as an iterator (so the
+    # response reports is_streamed), or a list with buffered=True; the ASGI
+    # client does the same, so a test reads the same under both.
+    app.route("/")(lambda: "hello")
+    response = client.get("/")
+    assert (response.is_streamed, response.data) == (True, b"hello")
+    buffered = client.get("/", buffered=True)
+    assert (buffered.is_streamed, buffered.data) == (False, b"hello")

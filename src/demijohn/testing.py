@@ -305,7 +305,10 @@ class ASGIClient(DemijohnClient):
         self._update_cookies_from_response(
             url.hostname or "localhost", url.path, headers.getlist("Set-Cookie")
         )
-        return body, status, headers
+        # As Werkzeug's run_wsgi_app returns it: an iterator over the body
+        # (the response then reports is_streamed, as under WSGI), a list
+        # when buffered.
+        return (body if buffered else iter(body)), status, headers
 
 
 class DemijohnCliRunner(CliRunner):
