@@ -83,6 +83,11 @@ SUITES = {
             "flask-marshmallow", "flask-marshmallow==1.5.0", ("marshmallow-sqlalchemy",)
         ),
         Suite("flask-compress", "flask-compress==1.25", ("brotli", "zstandard")),
+        Suite(
+            "flask-smorest",
+            "flask-smorest==0.47.0",
+            ("webargs", "apispec", "PyYAML", "asgiref", "packaging"),
+        ),
         # Its tests live in the package.
         Suite("flask-talisman", "flask-talisman==1.1.0", tests="flask_talisman"),
     )

@@ -165,6 +165,43 @@ def test_the_server_name_warning_comes_from_flask_app(
     ]
 
 
+def test_flask_submodules_are_attributes_after_import_flask_alone() -> None:
+    # Importing Flask imports its modules, so extensions use flask.cli
+    # after a bare "import flask" (Flask-Smorest does).
+    report = run_ok(
+        """
+        import json, sys
+        import demijohn.compat.flask_shim
+        import flask
+        assert "demijohn.cli" not in sys.modules
+        group, sansio = flask.cli.AppGroup, flask.sansio
+        import demijohn.cli, demijohn.app, demijohn.scaffold
+
+        def error_of(code):
+            try:
+                exec(code, {"flask": flask})
+            except AttributeError as e:
+                return str(e)
+
+        print(json.dumps([
+            group is demijohn.cli.AppGroup,
+            sansio.app is demijohn.app,
+            flask.sansio.scaffold.Scaffold is demijohn.scaffold.Scaffold,
+            error_of("flask.no_such_module"),
+            error_of("flask.sansio.no_such_module"),
+        ]))
+        """
+    )
+    assert report == [
+        True,
+        True,
+        True,
+        "module 'flask' (demijohn's Flask shim) has no attribute 'no_such_module'",
+        "module 'flask.sansio' (demijohn's Flask shim) has no attribute"
+        " 'no_such_module'",
+    ]
+
+
 def test_the_cli_marks_the_environment_as_flask_does(
     shim_report: dict[str, t.Any],
 ) -> None:

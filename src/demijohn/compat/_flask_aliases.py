@@ -116,20 +116,42 @@ class _FlaskPackageLoader(importlib.abc.Loader):
                 "Flask's sans-IO base classes; under demijohn's shim its"
                 " submodules are demijohn's own modules."
             )
+            module.__getattr__ = _submodule_getter(module)  # type: ignore[method-assign]
+
+
+def _submodule_getter(package: types.ModuleType) -> t.Callable[[str], t.Any]:
+    """A module ``__getattr__`` for ``package`` that imports its Flask
+    submodules on first use. Importing Flask imports most of its modules,
+    so code that ran ``import flask`` alone uses ``flask.cli.AppGroup`` or
+    ``flask.sansio.app``; the shim gives the same access, importing the
+    module the name stands for (which then stays an attribute)."""
+
+    def __getattr__(name: str) -> t.Any:
+        fullname = f"{package.__name__}.{name}"
+        if fullname in MODULE_MAP or fullname in PACKAGES:
+            return importlib.import_module(fullname)
+        raise AttributeError(
+            f"module {package.__name__!r} (demijohn's Flask shim) has no"
+            f" attribute {name!r}"
+        )
+
+    return __getattr__
 
 
 def _fill_flask_package(module: types.ModuleType) -> None:
     import demijohn
 
+    submodule = _submodule_getter(module)
+
     def __getattr__(name: str) -> t.Any:
         # Everything but the version comes from demijohn, looked up on each
-        # access so later changes to demijohn's namespace show through.
+        # access so later changes to demijohn's namespace show through;
+        # Flask's submodules are imported on first use (see
+        # _submodule_getter).
         try:
             return getattr(demijohn, name)
         except AttributeError:
-            raise AttributeError(
-                f"module 'flask' (demijohn's Flask shim) has no attribute {name!r}"
-            ) from None
+            return submodule(name)
 
     def __dir__() -> list[str]:
         return sorted({*dir(demijohn), *vars(module)})
