@@ -98,7 +98,17 @@ async def _interrupt_returned(
         return None, e
 
 
-def _refuse_on_loop_thread() -> t.NoReturn:
+def _refuse_on_loop_thread(
+    coro: t.Coroutine[t.Any, t.Any, t.Any] | None = None,
+) -> None:
+    """Raise when called on :func:`background_loop`'s own thread (from an
+    ``async def`` view or hook of a request a client is serving), where
+    waiting for the loop would wait forever; ``coro``, which then never
+    runs, is closed first."""
+    if threading.current_thread() is not _loop_thread:
+        return
+    if coro is not None:
+        coro.close()
     raise RuntimeError(
         "The ASGI test client was called from code running on its own"
         " event loop (an async view or hook of a request it is serving),"
@@ -117,9 +127,7 @@ def run_on_background_loop(coro: t.Coroutine[t.Any, t.Any, t.Any]) -> t.Any:
         ``async def`` view or hook of a request the client is serving),
         which would wait for itself forever.
     """
-    if threading.current_thread() is _loop_thread:
-        coro.close()
-        _refuse_on_loop_thread()
+    _refuse_on_loop_thread(coro)
     # A request made from a sync view of another request (on its pinned
     # worker thread) has that thread run its own sync calls meanwhile.
     result, interrupt = wait_for_coroutine(_interrupt_returned(coro), background_loop())
@@ -325,8 +333,7 @@ class WebsocketSession:
         self.closed = False
 
     def __enter__(self) -> WebsocketSession:
-        if threading.current_thread() is _loop_thread:
-            _refuse_on_loop_thread()
+        _refuse_on_loop_thread()
         loop = background_loop()
 
         async def start() -> None:
