@@ -16,6 +16,8 @@ import ast
 import functools
 import importlib
 import inspect
+import json
+import subprocess
 import sys
 import types
 import typing as t
@@ -295,6 +297,31 @@ def test_flask_aliases_are_the_demijohn_classes() -> None:
     assert demijohn.blueprints.SansioBlueprint is demijohn.Blueprint
     assert demijohn.testing.FlaskClient is demijohn.testing.DemijohnClient
     assert demijohn.cli.FlaskGroup is demijohn.cli.DemijohnGroup
+
+
+def test_cli_is_an_attribute_after_import_demijohn_alone() -> None:
+    # Flask code reaches flask.cli after a bare "import flask"; after the one
+    # changed import it reaches demijohn.cli, which is imported on first use.
+    code = """
+import json, sys
+import demijohn
+before = "demijohn.cli" in sys.modules
+group = demijohn.cli.AppGroup
+try:
+    demijohn.no_such_name
+except AttributeError as e:
+    error = str(e)
+print(json.dumps([before, group is sys.modules["demijohn.cli"].AppGroup, error]))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        False,
+        True,
+        "module 'demijohn' has no attribute 'no_such_name'",
+    ]
 
 
 # -- names added for Flask parity behave like Flask's ----------------------

@@ -6,6 +6,8 @@ alias of :class:`Demijohn` so that ``from demijohn import Flask`` works.
 
 from __future__ import annotations
 
+import typing as _t
+
 from markupsafe import Markup as Markup
 from markupsafe import escape as escape
 
@@ -54,6 +56,28 @@ from .wrappers import Response as Response
 
 #: The name Flask code uses for the application class.
 Flask = Demijohn
+
+if _t.TYPE_CHECKING:  # pragma: no cover - the name for type checkers
+    from . import cli as cli
+else:
+
+    def __getattr__(name: str) -> object:
+        """Import :mod:`demijohn.cli` on first use of ``demijohn.cli``.
+
+        Code written for Flask reaches ``flask.cli`` (``flask.cli.AppGroup``,
+        ``flask.cli.with_appcontext``) after a bare ``import flask``; the same
+        code works on ``demijohn.cli``. The command line module is imported
+        when first named rather than with the framework, which every
+        application pays for.
+        """
+        if name == "cli":
+            # import_module, not "from . import cli": that asks this module
+            # for the attribute first, which would come back here.
+            import importlib
+
+            return importlib.import_module(f"{__name__}.cli")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __version__ = "0.1.0.dev0"
 
