@@ -11,6 +11,7 @@ import threading
 import typing as t
 
 import pytest
+from asgi_scopes import http_scope
 
 import demijohn.lifecycle
 from demijohn import Demijohn, abort, g, request
@@ -104,12 +105,31 @@ def test_hooks_and_view_run_in_order_with_their_context(
 
 
 def test_sync_code_of_a_request_still_shares_one_worker_thread() -> None:
+    # Served as an ASGI server serves it: from its event loop, with no
+    # thread waiting for the request (the test client offers its own).
     calls: list[str] = []
-    client = ASGIClient(_hooked_app(calls, view="sync", hooks="sync"))
-    assert client.get("/bob").status_code == 200
+    app = _hooked_app(calls, view="sync", hooks="sync")
+    sent: list[dict[str, t.Any]] = []
+
+    async def receive() -> dict[str, t.Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, t.Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(asyncio.wait_for(app(http_scope("/bob"), receive, send), 10))
+    assert sent[0]["status"] == 200
     threads = {call.split("@")[1] for call in calls}
     assert len(threads) == 1
     assert threads.pop().startswith("demijohn-sync")
+
+
+def test_the_asgi_client_runs_sync_code_on_the_calling_thread() -> None:
+    # As the WSGI client does: what a test made on its thread is usable.
+    calls: list[str] = []
+    client = ASGIClient(_hooked_app(calls, view="sync", hooks="sync"))
+    assert client.get("/bob").status_code == 200
+    assert {call.split("@")[1] for call in calls} == {threading.current_thread().name}
 
 
 class _CountingHandOffs:

@@ -516,3 +516,39 @@ def test_responses_come_back_as_a_wsgi_test_client_gives_them(
     assert (response.is_streamed, response.data) == (True, b"hello")
     buffered = client.get("/", buffered=True)
     assert (buffered.is_streamed, buffered.data) == (False, b"hello")
+
+
+def test_sync_code_runs_on_the_thread_that_made_the_request(
+    app: Demijohn, client: DemijohnClient
+) -> None:
+    # Under both clients the request's sync hooks, view and teardown run on
+    # the test's thread, so a connection the test opened (SQLite refuses
+    # other threads) works from them; async code runs where it awaits.
+    import sqlite3
+
+    db = sqlite3.connect(":memory:")
+    db.execute("create table visits (path text)")
+    seen: list[str] = []
+
+    @app.before_request
+    def record() -> None:
+        db.execute("insert into visits values (?)", (request.path,))
+
+    @app.teardown_request
+    def count(error: BaseException | None) -> None:
+        seen.append(str(db.execute("select count(*) from visits").fetchone()[0]))
+
+    @app.get("/sync")
+    def sync_view() -> str:
+        return db.execute("select path from visits").fetchone()[0]
+
+    @app.get("/async")
+    async def async_view() -> str:
+        return threading.current_thread().name
+
+    try:
+        assert client.get("/sync").text == "/sync"
+        assert client.get("/async").status_code == 200
+        assert seen == ["1", "2"]
+    finally:
+        db.close()

@@ -95,8 +95,9 @@ async def item(key: str) -> dict[str, str]:
 
 @app.get("/threads")
 def threads() -> dict[str, str]:
-    # A sync view: in the worker pool under ASGI (at most
-    # app.sync_worker_count at once), on the server's thread under WSGI.
+    # A sync view: in the worker pool under an ASGI server (at most
+    # app.sync_worker_count at once), on the server's thread under WSGI,
+    # and on the test's thread under either test client.
     return {"hook": g.hook_thread, "view": threading.current_thread().name}
 
 

@@ -33,6 +33,12 @@ _thread_state = threading.local()
 _cv_server_loop: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = (
     contextvars.ContextVar("demijohn.server_loop", default=None)
 )
+#: The worker a waiting caller offers a request's sync calls (see
+#: :func:`wait_serving_sync_calls`), until the request's first application
+#: context takes it (see :func:`request_worker`).
+_cv_calling_worker: contextvars.ContextVar[RequestWorker | None] = (
+    contextvars.ContextVar("demijohn.calling_worker", default=None)
+)
 _reentry_pool: ThreadPoolExecutor | None = None
 _reentry_lock = threading.Lock()
 
@@ -186,6 +192,54 @@ def wait_for_coroutine(
     while (call := inbox.get()) is not None:
         call.run(pin)
     return future.result()
+
+
+def wait_serving_sync_calls(
+    coro: t.Coroutine[t.Any, t.Any, T], loop: asyncio.AbstractEventLoop
+) -> T:
+    """Run ``coro``, which serves one request, on ``loop`` (running in
+    another thread) and block until it is done, making the sync calls of
+    that request (its sync views, hooks and teardown functions) on this
+    thread meanwhile, as a WSGI server runs them on the thread that called
+    the application. The ASGI test client waits for a request this way, so
+    what a test made on its own thread (an SQLite connection, a
+    thread-local) is usable from them.
+
+    The request's first application context takes this thread as its
+    worker (see :func:`request_worker`); the rest of its code, and its
+    ``async def`` functions, run on ``loop``. On a thread that is already
+    a request's pinned worker (a request made from a sync view), the wait
+    is :func:`wait_for_coroutine`'s, and the inner request takes a worker
+    thread of its own.
+    """
+    if getattr(_thread_state, "pin", None) is not None:
+        return wait_for_coroutine(coro, loop)
+    worker = RequestWorker()
+
+    async def offered() -> T:
+        # Set in the request's own task, so its context (and copies of it
+        # made for sync calls) sees the offer.
+        _cv_calling_worker.set(worker)
+        return await coro
+
+    _thread_state.pin = worker
+    try:
+        return wait_for_coroutine(offered(), loop)
+    finally:
+        _thread_state.pin = None
+
+
+def request_worker() -> RequestWorker:
+    """The worker for an application context's first sync call under ASGI:
+    the waiting caller's thread when one was offered (see
+    :func:`wait_serving_sync_calls`), taken once so a second context of the
+    same request gets a worker of its own; otherwise a new worker, which
+    takes a pool thread on its first call."""
+    worker = _cv_calling_worker.get()
+    if worker is None:
+        return RequestWorker()
+    _cv_calling_worker.set(None)
+    return worker
 
 
 class _PinnedCall:

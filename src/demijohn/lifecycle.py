@@ -54,8 +54,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import globals as _globals
 from . import typing as ft
-from .concurrency import RequestWorker, run_in_worker
 from .concurrency import async_to_sync as _async_to_sync
+from .concurrency import request_worker, run_in_worker
 from .ctx import _sentinel
 from .globals import request, request_ctx
 from .json.provider import DefaultJSONProvider
@@ -433,7 +433,7 @@ class Lifecycle(Scaffold):
             return await run_in_worker(self, func, *args)
         worker = app_ctx.worker
         if worker is None:
-            worker = app_ctx.worker = RequestWorker()
+            worker = app_ctx.worker = request_worker()
         return await run_in_worker(self, func, *args, pin=worker)
 
     def _batches_sync_calls(self) -> bool:

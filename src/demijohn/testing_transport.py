@@ -22,7 +22,7 @@ from http import HTTPStatus
 
 from werkzeug.datastructures import Headers
 
-from .concurrency import wait_for_coroutine
+from .concurrency import wait_serving_sync_calls
 
 if t.TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from _typeshed.wsgi import WSGIEnvironment
@@ -128,9 +128,13 @@ def run_on_background_loop(coro: t.Coroutine[t.Any, t.Any, t.Any]) -> t.Any:
         which would wait for itself forever.
     """
     _refuse_on_loop_thread(coro)
-    # A request made from a sync view of another request (on its pinned
-    # worker thread) has that thread run its own sync calls meanwhile.
-    result, interrupt = wait_for_coroutine(_interrupt_returned(coro), background_loop())
+    # The request's sync calls run on this thread while it waits, as the
+    # WSGI client runs them; a request made from a sync view of another
+    # request (on that one's pinned worker thread) runs that request's sync
+    # calls meanwhile and its own on a worker thread.
+    result, interrupt = wait_serving_sync_calls(
+        _interrupt_returned(coro), background_loop()
+    )
     if interrupt is not None:
         raise interrupt
     return result
