@@ -33,9 +33,8 @@ _thread_state = threading.local()
 _cv_server_loop: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = (
     contextvars.ContextVar("demijohn.server_loop", default=None)
 )
-#: The worker a waiting caller offers a request's sync calls (see
-#: :func:`wait_serving_sync_calls`), until the request's first application
-#: context takes it (see :func:`request_worker`).
+#: The worker standing for the thread that waits for a request, which its
+#: sync calls are pinned to (see :func:`wait_serving_sync_calls`).
 _cv_calling_worker: contextvars.ContextVar[RequestWorker | None] = (
     contextvars.ContextVar("demijohn.calling_worker", default=None)
 )
@@ -205,12 +204,11 @@ def wait_serving_sync_calls(
     what a test made on its own thread (an SQLite connection, a
     thread-local) is usable from them.
 
-    The request's first application context takes this thread as its
-    worker (see :func:`request_worker`); the rest of its code, and its
-    ``async def`` functions, run on ``loop``. On a thread that is already
-    a request's pinned worker (a request made from a sync view), the wait
-    is :func:`wait_for_coroutine`'s, and the inner request takes a worker
-    thread of its own.
+    While it waits, this thread is the worker :func:`calling_worker` gives
+    the request's code, whichever application context is bound; the
+    request's other code, and its ``async def`` functions, run on ``loop``.
+    On a thread that is already a request's pinned worker (a request made
+    from a sync view), the wait is :func:`wait_for_coroutine`'s.
     """
     if getattr(_thread_state, "pin", None) is not None:
         return wait_for_coroutine(coro, loop)
@@ -227,18 +225,18 @@ def wait_serving_sync_calls(
         return wait_for_coroutine(offered(), loop)
     finally:
         _thread_state.pin = None
+        # Code that outlives the request (a task it started) borrows pool
+        # threads again instead of pinning one to a thread gone.
+        worker.release()
 
 
-def request_worker() -> RequestWorker:
-    """The worker for an application context's first sync call under ASGI:
-    the waiting caller's thread when one was offered (see
-    :func:`wait_serving_sync_calls`), taken once so a second context of the
-    same request gets a worker of its own; otherwise a new worker, which
-    takes a pool thread on its first call."""
+def calling_worker() -> RequestWorker | None:
+    """The worker standing for the thread that waits for the current
+    request (see :func:`wait_serving_sync_calls`) while it waits; ``None``
+    otherwise, and then the application context's worker is used."""
     worker = _cv_calling_worker.get()
-    if worker is None:
-        return RequestWorker()
-    _cv_calling_worker.set(None)
+    if worker is None or worker.released:
+        return None
     return worker
 
 

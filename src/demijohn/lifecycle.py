@@ -54,8 +54,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import globals as _globals
 from . import typing as ft
+from .concurrency import RequestWorker, calling_worker, run_in_worker
 from .concurrency import async_to_sync as _async_to_sync
-from .concurrency import request_worker, run_in_worker
 from .ctx import _sentinel
 from .globals import request, request_ctx
 from .json.provider import DefaultJSONProvider
@@ -426,14 +426,20 @@ class Lifecycle(Scaffold):
 
         While an application context is bound (as for every request), its
         calls are pinned to one thread, the context's
-        :attr:`~demijohn.ctx.AppContext.worker`.
+        :attr:`~demijohn.ctx.AppContext.worker`; while a thread waits for
+        the request (the ASGI test client's caller), they run on that
+        thread instead.
         """
-        app_ctx = _cv_app.get(None)
-        if app_ctx is None:
-            return await run_in_worker(self, func, *args)
-        worker = app_ctx.worker
+        # A thread waiting for this request (the ASGI test client) runs its
+        # sync calls itself, as under WSGI.
+        worker = calling_worker()
         if worker is None:
-            worker = app_ctx.worker = request_worker()
+            app_ctx = _cv_app.get(None)
+            if app_ctx is None:
+                return await run_in_worker(self, func, *args)
+            worker = app_ctx.worker
+            if worker is None:
+                worker = app_ctx.worker = RequestWorker()
         return await run_in_worker(self, func, *args, pin=worker)
 
     def _batches_sync_calls(self) -> bool:
