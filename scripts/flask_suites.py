@@ -53,6 +53,12 @@ class Suite:
     test_dependencies: tuple[str, ...] = ()
     tests: str = "tests"
     directory: str = "."
+    #: More pytest arguments, e.g. to leave out tests that need a server.
+    options: tuple[str, ...] = ()
+    #: Whether its tests use the pytest-flask plugin, which is otherwise
+    #: kept off: its autouse fixture pushes a request context around every
+    #: test of a suite with an ``app`` fixture, which changes what they test.
+    uses_pytest_flask: bool = False
 
     @property
     def project(self) -> str:
@@ -90,6 +96,48 @@ SUITES = {
         ),
         # Its tests live in the package.
         Suite("flask-talisman", "flask-talisman==1.1.0", tests="flask_talisman"),
+        Suite(
+            "flask-jwt-extended",
+            "flask-jwt-extended==4.7.4",
+            ("cryptography", "python-dateutil"),
+        ),
+        Suite("flask-openapi3", "flask-openapi3==4.3.2", ("pyyaml",)),
+        Suite("flask-socketio", "flask-socketio==5.7.0", tests="test_socketio.py"),
+        Suite(
+            "flask-migrate",
+            "flask-migrate==4.1.0",
+            ("flask-sqlalchemy", "sqlalchemy<2.1"),
+        ),
+        Suite(
+            "flask-restx",
+            "flask-restx==1.3.2",
+            ("pytest-flask", "Faker", "pytest-mock", "pytest-benchmark", "mock"),
+            uses_pytest_flask=True,
+            # The source distribution lacks the JSON schema it reads.
+            options=("--ignore=tests/test_postman.py",),
+        ),
+        # Without the tests for PostgreSQL, MongoDB, S3 and Azure storage,
+        # which need servers (the imports are still needed to collect).
+        Suite(
+            "flask-admin",
+            "flask-admin==2.2.1",
+            (
+                *("flask-sqlalchemy", "flask-sqlalchemy-lite", "sqlalchemy<2.1"),
+                *("sqlalchemy-utils", "sqlalchemy-citext", "colour", "arrow"),
+                *("wtforms<3.3", "flask-babel", "peewee", "wtf-peewee", "pillow"),
+                *("beautifulsoup4", "asgiref", "boto3", "moto", "azure-storage-blob"),
+                *("psycopg2-binary", "geoalchemy2", "shapely"),
+            ),
+            tests="flask_admin/tests",
+            options=(
+                *(
+                    "--ignore=flask_admin/tests/geoa",
+                    "--ignore=flask_admin/tests/pymongo",
+                ),
+                "--ignore=flask_admin/tests/mongoengine",
+                *("-k", "not Postgres and not postgres"),
+            ),
+        ),
     )
 }
 
@@ -111,6 +159,17 @@ import demijohn
 from demijohn.testing import ASGIClient
 
 demijohn.Demijohn.test_client_class = ASGIClient
+"""
+
+#: Turns the shim on in every Python process a run starts, the pytest one
+#: and those its tests start (Flask-Migrate's run the ``flask`` command),
+#: when the run sets ``DEMIJOHN_FLASK_SHIM``, which ``import demijohn``
+#: honours. On ``PYTHONPATH``, so Python imports it at startup.
+SITECUSTOMIZE = """\
+import os
+
+if os.environ.get("DEMIJOHN_FLASK_SHIM"):
+    import demijohn  # noqa: F401 - activates the shim
 """
 
 #: The runs of every suite: the pytest plugins each adds, by name. The
@@ -172,6 +231,7 @@ def prepare(suites: list[Suite]) -> None:
     plugins.mkdir(exist_ok=True)
     (plugins / "pytest_notset.py").write_text(NOTSET_PLUGIN)
     (plugins / "pytest_asgi_client.py").write_text(ASGI_CLIENT_PLUGIN)
+    (plugins / "sitecustomize.py").write_text(SITECUSTOMIZE)
     requirements = ["pytest", "-e", str(ROOT)]
     for suite in suites:
         requirements += [suite.requirement, *suite.test_dependencies]
@@ -232,12 +292,18 @@ def run_suite(suite: Suite, run_name: str) -> Outcomes:
         *(str(PYTHON), "-m", "pytest", "-q", "-p", "no:cacheprovider"),
         *("-p", "pytest_notset", f"--junitxml={report}"),
     ]
+    if not suite.uses_pytest_flask:
+        command += ["-p", "no:flask"]
     for plugin in RUNS[run_name]:
         command += ["-p", plugin]
+    command += suite.options
     report.unlink(missing_ok=True)
-    # The shim is opted into by the command line only, and the virtual
-    # environment's commands come first (CLI tests run "flask").
+    # The shim is on in the demijohn runs only, for the tests' own
+    # processes too (see SITECUSTOMIZE), and the virtual environment's
+    # commands come first (CLI tests run "flask").
     env = {k: v for k, v in os.environ.items() if k != "DEMIJOHN_FLASK_SHIM"}
+    if "demijohn.compat.flask_shim" in RUNS[run_name]:
+        env["DEMIJOHN_FLASK_SHIM"] = "1"
     # The example applications import their package from where they run.
     env["PYTHONPATH"] = f"{WORK / 'plugins'}{os.pathsep}{where}"
     env["PATH"] = f"{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
