@@ -208,7 +208,11 @@ def wait_serving_sync_calls(
     the request's code, whichever application context is bound; the
     request's other code, and its ``async def`` functions, run on ``loop``.
     On a thread that is already a request's pinned worker (a request made
-    from a sync view), the wait is :func:`wait_for_coroutine`'s.
+    from a sync view), the wait is :func:`wait_for_coroutine`'s: the new
+    request inherits the waiting caller's worker when the outer request had
+    one (so a request nested in one the test client made also runs its
+    sync code on the test's thread, as under WSGI), and otherwise takes a
+    worker thread of its own.
     """
     if getattr(_thread_state, "pin", None) is not None:
         return wait_for_coroutine(coro, loop)

@@ -129,9 +129,10 @@ def run_on_background_loop(coro: t.Coroutine[t.Any, t.Any, t.Any]) -> t.Any:
     """
     _refuse_on_loop_thread(coro)
     # The request's sync calls run on this thread while it waits, as the
-    # WSGI client runs them; a request made from a sync view of another
-    # request (on that one's pinned worker thread) runs that request's sync
-    # calls meanwhile and its own on a worker thread.
+    # WSGI client runs them, and so do those of a request made from one of
+    # its sync views (nested, as under WSGI). From a sync view served by a
+    # server's worker thread, that thread runs its own request's sync calls
+    # meanwhile and the new request takes a worker thread of its own.
     result, interrupt = wait_serving_sync_calls(
         _interrupt_returned(coro), background_loop()
     )
