@@ -12,6 +12,7 @@ import typing as t
 
 import pytest
 from asgi_scopes import http_scope
+from test_asgi import body_messages, run
 
 import demijohn.lifecycle
 from demijohn import Demijohn, abort, g, request
@@ -109,16 +110,7 @@ def test_sync_code_of_a_request_still_shares_one_worker_thread() -> None:
     # thread waiting for the request (the test client offers its own).
     calls: list[str] = []
     app = _hooked_app(calls, view="sync", hooks="sync")
-    sent: list[dict[str, t.Any]] = []
-
-    async def receive() -> dict[str, t.Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, t.Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(asyncio.wait_for(app(http_scope("/bob"), receive, send), 10))
-    assert sent[0]["status"] == 200
+    assert run(app, http_scope("/bob"), body_messages(b"")).status == 200
     threads = {call.split("@")[1] for call in calls}
     assert len(threads) == 1
     assert threads.pop().startswith("demijohn-sync")
