@@ -13,6 +13,7 @@ from werkzeug.local import LocalProxy
 
 from demijohn import (
     Demijohn,
+    Request,
     Response,
     after_this_request,
     copy_current_request_context,
@@ -93,6 +94,40 @@ def test_proxies_forward_what_a_view_does_to_the_bound_objects(app: Demijohn) ->
         for proxy in (g, session, request, current_app):
             assert isinstance(proxy, LocalProxy)
     assert not g and not request
+
+
+def test_proxy_attribute_reads_look_up_once_and_keep_the_objects_error(
+    app: Demijohn,
+) -> None:
+    # A property that fails with AttributeError (a bug inside it, usually)
+    # runs once per read through the proxy, as on the object, and its own
+    # error is what the caller sees.
+    runs: list[str] = []
+
+    class BuggyRequest(Request):
+        @property
+        def user_name(self) -> str:
+            runs.append("user_name")
+            return self.user.name  # type: ignore[attr-defined, no-any-return]
+
+        _token = "private"
+
+    app.request_class = BuggyRequest
+    with app.test_request_context("/"):
+        with pytest.raises(
+            AttributeError, match="'BuggyRequest' object has no attribute 'user'"
+        ):
+            request.user_name  # type: ignore[attr-defined]  # noqa: B018
+        assert runs == ["user_name"]
+        assert not hasattr(request, "user_name") and runs == ["user_name"] * 2
+        # Names with an underscore reach the object too, after the proxy's own.
+        assert request._token == "private"  # type: ignore[attr-defined]
+        assert request._get_current_object()._token == "private"  # type: ignore[attr-defined]
+        with pytest.raises(AttributeError, match="no attribute '_missing'"):
+            request._missing  # type: ignore[attr-defined]  # noqa: B018
+        assert getattr(g, "user", "nobody") == "nobody"
+        g.user = "ada"
+        assert getattr(g, "user", "nobody") == "ada"
 
 
 def test_request_proxies_still_unbound_inside_app_context(app: Demijohn) -> None:

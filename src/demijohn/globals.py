@@ -11,6 +11,7 @@ This module only declares the variables; :mod:`demijohn.ctx` sets them.
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from contextvars import ContextVar
 
@@ -59,38 +60,130 @@ class _ContextProxy(LocalProxy[t.Any]):
     :data:`g`, :data:`request` and :data:`session`: the same proxy (an instance of
     Werkzeug's class, resolving through ``_get_current_object``, raising
     :exc:`RuntimeError` when unbound), with the operations a view uses on
-    every request as plain methods.
+    every request as plain methods. Each proxy is an instance of its own
+    subclass, whose :meth:`_resolve` finds the object it stands for.
 
     PERF: Werkzeug resolves every proxied operation through a descriptor
     that binds the operation to the current object (a ``partial`` for
     ``getattr``) before calling it; three Python calls for
     ``request.method``. These methods make one call to resolve and apply
-    the operation directly.
+    the operation directly. Attribute reads (``request.args``,
+    ``g.user``, ``current_app.config``, ``session.get``), the commonest
+    use of a proxy, are answered by :meth:`__getattribute__`: through
+    ``__getattr__`` alone, every read would first fail to find the name on
+    the proxy and raise an :exc:`AttributeError` to get there, which is
+    most of a read's cost.
     """
 
     __slots__ = ()
 
+    @staticmethod
+    def _resolve() -> t.Any:
+        """The object the proxy stands for; :exc:`RuntimeError` when its
+        context is not bound. Each proxy's class gives its own."""
+        raise NotImplementedError  # pragma: no cover - every subclass sets it
+
+    def __init__(self, variable: ContextVar[t.Any], name: str, message: str) -> None:
+        super().__init__(variable, name, unbound_message=message)
+        # Werkzeug's resolver reads the variable and the attribute the same
+        # way; the class's own is one call shorter.
+        object.__setattr__(self, "_get_current_object", type(self)._resolve)
+
+    def __getattribute__(self, name: str) -> t.Any:
+        # Names with an underscore are the proxy's own first (its
+        # resolver, ``__class__``, ``__wrapped__``, ...), then, through
+        # __getattr__, the proxied object's: Werkzeug's order. No public
+        # name belongs to the proxy.
+        if not name or name[0] == "_":
+            return _proxy_attribute(self, name)
+        resolved = type(self)._resolve()
+        try:
+            return getattr(resolved, name)
+        except AttributeError as error:
+            # Python now calls __getattr__, which must not look it up
+            # again (a property could run twice): it raises this error.
+            _missed.last = (resolved, name, error)
+            raise
+
     def __getattr__(self, name: str) -> t.Any:
-        return getattr(self._get_current_object(), name)
+        resolved = type(self)._resolve()
+        missed = _missed.__dict__.pop("last", None)
+        if missed is not None and missed[0] is resolved and missed[1] == name:
+            raise missed[2]
+        return getattr(resolved, name)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
-        setattr(self._get_current_object(), name, value)
+        setattr(type(self)._resolve(), name, value)
 
     def __getitem__(self, key: t.Any) -> t.Any:
-        return self._get_current_object()[key]
+        return type(self)._resolve()[key]
 
     def __setitem__(self, key: t.Any, value: t.Any) -> None:
-        self._get_current_object()[key] = value
+        type(self)._resolve()[key] = value
 
     def __contains__(self, item: t.Any) -> bool:
-        return item in self._get_current_object()
+        return item in type(self)._resolve()
 
     def __repr__(self) -> str:
         # Werkzeug's, which would name this class when unbound.
         try:
-            return repr(self._get_current_object())
+            return repr(type(self)._resolve())
         except RuntimeError:
             return "<LocalProxy unbound>"
+
+
+#: How :meth:`_ContextProxy.__getattribute__` reads the proxy's own
+#: attributes: as any object's, without coming back to itself.
+_proxy_attribute = object.__getattribute__
+
+#: The attribute read a proxy just failed, per thread: (object, name,
+#: error), taken by :meth:`_ContextProxy.__getattr__`, which Python calls
+#: right after, with no other code of the thread in between.
+_missed = threading.local()
+
+
+class _AppProxy(_ContextProxy):
+    __slots__ = ()
+
+    @staticmethod
+    def _resolve() -> Demijohn:
+        try:
+            return _cv_app.get().app
+        except LookupError:
+            raise RuntimeError(_NO_APP_MESSAGE) from None
+
+
+class _GlobalsProxy(_ContextProxy):
+    __slots__ = ()
+
+    @staticmethod
+    def _resolve() -> _AppCtxGlobals:
+        try:
+            return _cv_app.get().g
+        except LookupError:
+            raise RuntimeError(_NO_APP_MESSAGE) from None
+
+
+class _RequestProxy(_ContextProxy):
+    __slots__ = ()
+
+    @staticmethod
+    def _resolve() -> Request:
+        try:
+            return _cv_request.get().request
+        except LookupError:
+            raise RuntimeError(_NO_REQUEST_MESSAGE) from None
+
+
+class _SessionProxy(_ContextProxy):
+    __slots__ = ()
+
+    @staticmethod
+    def _resolve() -> SessionMixin:
+        try:
+            return _cv_request.get().session
+        except LookupError:
+            raise RuntimeError(_NO_REQUEST_MESSAGE) from None
 
 
 #: The :class:`~demijohn.ctx.AppContext` that is pushed now.
@@ -98,26 +191,22 @@ app_ctx: AppContext = LocalProxy(  # type: ignore[assignment]
     _cv_app, unbound_message=_NO_APP_MESSAGE
 )
 #: The application handling the current request or CLI command.
-current_app: Demijohn = _ContextProxy(  # type: ignore[assignment]
-    _cv_app, "app", unbound_message=_NO_APP_MESSAGE
-)
+current_app: Demijohn = _AppProxy(_cv_app, "app", _NO_APP_MESSAGE)  # type: ignore[assignment]
 #: A namespace for data that lives as long as the application context,
 #: usually one request. See :class:`~demijohn.ctx._AppCtxGlobals`.
-g: _AppCtxGlobals = _ContextProxy(  # type: ignore[assignment]
-    _cv_app, "g", unbound_message=_NO_APP_MESSAGE
-)
+g: _AppCtxGlobals = _GlobalsProxy(_cv_app, "g", _NO_APP_MESSAGE)  # type: ignore[assignment]
 #: The :class:`~demijohn.ctx.RequestContext` that is pushed now.
 request_ctx: RequestContext = LocalProxy(  # type: ignore[assignment]
     _cv_request, unbound_message=_NO_REQUEST_MESSAGE
 )
 #: The :class:`~demijohn.wrappers.Request` being handled.
-request: Request = _ContextProxy(  # type: ignore[assignment]
-    _cv_request, "request", unbound_message=_NO_REQUEST_MESSAGE
+request: Request = _RequestProxy(  # type: ignore[assignment]
+    _cv_request, "request", _NO_REQUEST_MESSAGE
 )
 #: The session of the current request, a dict-like
 #: :class:`~demijohn.sessions.SessionMixin`.
-session: SessionMixin = _ContextProxy(  # type: ignore[assignment]
-    _cv_request, "session", unbound_message=_NO_REQUEST_MESSAGE
+session: SessionMixin = _SessionProxy(  # type: ignore[assignment]
+    _cv_request, "session", _NO_REQUEST_MESSAGE
 )
 
 
