@@ -138,7 +138,9 @@ _proxy_attribute = object.__getattribute__
 
 #: The attribute read a proxy just failed, per thread: (object, name,
 #: error), taken by :meth:`_ContextProxy.__getattr__`, which Python calls
-#: right after, with no other code of the thread in between.
+#: right after. It raises the error only for the same object and name, so
+#: a read that other code (a finalizer, say) failed in between is looked
+#: up again rather than answered with the wrong error.
 _missed = threading.local()
 
 
