@@ -130,6 +130,21 @@ def test_proxy_attribute_reads_look_up_once_and_keep_the_objects_error(
         assert getattr(g, "user", "nobody") == "ada"
 
 
+def test_proxies_measure_iterate_and_test_the_bound_object(app: Demijohn) -> None:
+    app.secret_key = "k"
+    assert not session and not g and not current_app  # unbound: false, no error
+    with pytest.raises(RuntimeError, match="outside of request context"):
+        len(session)
+    with app.test_request_context("/"):
+        assert not session and len(session) == 0 and list(session) == []
+        session["a"], session["b"] = 1, 2
+        assert session and len(session) == 2 and sorted(session) == ["a", "b"]
+        assert g and list(g) == []  # a bound namespace is true, as in Flask
+        g.user = "ada"
+        assert list(g) == ["user"]
+        assert current_app and request
+
+
 def test_request_proxies_still_unbound_inside_app_context(app: Demijohn) -> None:
     with app.app_context():
         assert current_app.name == app.name

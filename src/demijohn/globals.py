@@ -95,6 +95,10 @@ class _ContextProxy(LocalProxy[t.Any]):
         # __getattr__, the proxied object's: Werkzeug's order. No public
         # name belongs to the proxy.
         if not name or name[0] == "_":
+            if name == "_get_current_object":
+                # PERF: what Werkzeug's operations (``len``, ``bool``, ...)
+                # and callers wanting the object itself ask for.
+                return type(self)._resolve
             return _proxy_attribute(self, name)
         resolved = type(self)._resolve()
         try:
@@ -123,6 +127,20 @@ class _ContextProxy(LocalProxy[t.Any]):
 
     def __contains__(self, item: t.Any) -> bool:
         return item in type(self)._resolve()
+
+    def __iter__(self) -> t.Iterator[t.Any]:
+        return iter(type(self)._resolve())
+
+    def __len__(self) -> int:
+        return len(type(self)._resolve())
+
+    def __bool__(self) -> bool:
+        # Werkzeug's: an unbound proxy is false rather than an error.
+        try:
+            resolved = type(self)._resolve()
+        except RuntimeError:
+            return False
+        return bool(resolved)
 
     def __repr__(self) -> str:
         # Werkzeug's, which would name this class when unbound.
